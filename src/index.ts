@@ -1,0 +1,2 @@
+// placeholder: the core lands in the next commit
+export {};
