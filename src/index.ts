@@ -1,2 +1,6 @@
-// placeholder: the core lands in the next commit
-export {};
+import { createXiaomiConnector } from './create-connector.ts';
+
+/** What Logto loads: the connector, talking to Xiaomi's real hosts. */
+const createConnector = createXiaomiConnector();
+
+export default createConnector;

@@ -1,0 +1,135 @@
+import {
+  ConnectorConfigFormItemType,
+  ConnectorError,
+  ConnectorErrorCodes,
+  type ConnectorConfigFormItem,
+  type GetConnectorConfig,
+} from '@logto/connector-kit';
+import { z } from 'zod';
+
+import { isScopeList, requestedScopes } from './scopes.ts';
+
+type FormItem = Omit<ConnectorConfigFormItem, 'key' | 'required'>;
+type Field = { schema: z.ZodTypeAny; form: FormItem };
+
+/**
+ * The config, declared once: each field's zod schema (what Logto validates on save) beside the form
+ * item the console renders. `configGuard` and `formItems` are both derived from this table, so they
+ * cannot drift apart. The keys are those of Logto's own Xiaomi connector, so a config saved for it
+ * validates here unchanged.
+ */
+const fields = {
+  clientId: {
+    schema: z
+      .string({ required_error: 'Client ID is required: paste the AppID of your Xiaomi app.' })
+      .regex(
+        /^\d+$/,
+        'Client ID must be the numeric AppID from Xiaomi’s open platform (digits only, no spaces), e.g. 2882303761520000001.',
+      ),
+    form: {
+      type: ConnectorConfigFormItemType.Text,
+      label: 'Client ID (AppID)',
+      placeholder: '2882303761520000001',
+      description: 'The AppID of your app on Xiaomi’s open platform (dev.mi.com).',
+      tooltip: 'Xiaomi open platform > your app > App information: AppID.',
+    },
+  },
+  clientSecret: {
+    schema: z
+      .string({
+        required_error: 'Client Secret is required: paste the AppSecret of your Xiaomi app.',
+      })
+      .regex(
+        /^\S+$/,
+        'Client Secret must be the AppSecret from Xiaomi’s open platform, not empty and without spaces.',
+      ),
+    form: {
+      type: ConnectorConfigFormItemType.Text,
+      label: 'Client Secret (AppSecret)',
+      placeholder: '<AppSecret>',
+      isConfidential: true,
+      description: 'The AppSecret of the same Xiaomi app. Stored encrypted; never logged.',
+      tooltip: 'Xiaomi open platform > your app > App information: AppSecret.',
+    },
+  },
+  scope: {
+    schema: z
+      .string()
+      .refine(
+        isScopeList,
+        'Scope must be Xiaomi’s numeric scope ids separated by spaces, e.g. "1 3 6" (not names like "profile email").',
+      )
+      .optional(),
+    form: {
+      type: ConnectorConfigFormItemType.Text,
+      label: 'Scope',
+      placeholder: '1 3',
+      defaultValue: '1',
+      description:
+        'Xiaomi scope ids separated by spaces. 1 (profile) is always requested; 3 adds the openId, 4 the phone number, 6 the email address.',
+      tooltip:
+        'Other ids (Mi Cloud, Mi Home, …) are requested for your app to use with token storage.',
+    },
+  },
+  skipConfirm: {
+    schema: z.boolean({ invalid_type_error: 'Skip confirm must be on or off.' }).optional(),
+    form: {
+      type: ConnectorConfigFormItemType.Switch,
+      label: 'Skip confirm',
+      defaultValue: false,
+      description:
+        'Skip Xiaomi’s account confirmation page when the user is already signed in to Xiaomi.',
+    },
+  },
+  redirectUri: {
+    schema: z
+      .string()
+      .url(
+        'Redirect URI must be your Logto callback URL, e.g. https://auth.example.com/callback/<connector id>.',
+      )
+      .optional(),
+    form: {
+      type: ConnectorConfigFormItemType.Text,
+      label: 'Redirect URI (for token refresh)',
+      placeholder: 'https://auth.example.com/callback/<connector id>',
+      description:
+        'Only needed with token storage: Xiaomi requires the callback URL again when refreshing tokens.',
+    },
+  },
+} satisfies Record<string, Field>;
+
+type Fields = typeof fields;
+
+export const configGuard = z.object(
+  Object.fromEntries(Object.entries(fields).map(([key, field]) => [key, field.schema])) as {
+    [Key in keyof Fields]: Fields[Key]['schema'];
+  },
+);
+
+export type XiaomiConfig = z.infer<typeof configGuard>;
+
+export const formItems: ConnectorConfigFormItem[] = Object.entries(fields).map(
+  ([key, field]: [string, Field]) =>
+    ({ key, required: !field.schema.isOptional(), ...field.form }) as ConnectorConfigFormItem,
+);
+
+/** The validated config with the scope list already normalised. */
+export type ConnectorConfig = XiaomiConfig & { scopes: string[] };
+
+/** Describes every problem by its field, so an admin reading Logto's error knows what to fix. */
+export const describeConfigIssues = (error: z.ZodError): string =>
+  error.issues.map((issue) => issue.message).join(' ');
+
+export const readConfig = async (
+  getConfig: GetConnectorConfig,
+  factoryId: string,
+): Promise<ConnectorConfig> => {
+  const result = configGuard.safeParse(await getConfig(factoryId));
+  if (!result.success) {
+    throw new ConnectorError(ConnectorErrorCodes.InvalidConfig, {
+      errorDescription: describeConfigIssues(result.error),
+      issues: result.error.issues.map(({ path, message }) => ({ path: path.join('.'), message })),
+    });
+  }
+  return { ...result.data, scopes: requestedScopes(result.data.scope) };
+};
