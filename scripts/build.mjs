@@ -17,5 +17,10 @@ await build({
   external: ['@logto/connector-kit', 'zod'],
   chunkNames: 'chunks/[name]-[hash]',
   legalComments: 'linked',
+  // got's CommonJS dependencies require Node built-ins (http2-wrapper needs `http2`); an ESM
+  // bundle has no `require` unless it is made.
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

@@ -168,10 +168,3 @@ export const toConnectorError = (
       });
   }
 };
-
-/** Thrown inside the flow; converted once, at the connector's edge. */
-export class FailureError extends Error {
-  constructor(readonly failure: Failure) {
-    super(failure.kind);
-  }
-}

@@ -1,0 +1,85 @@
+import type { ConnectorSession } from '@logto/connector-kit';
+import { describe, expect, it } from 'vitest';
+
+import {
+  baseConfig,
+  clientId,
+  expectConnectorError,
+  makeConnector,
+  redirectUri,
+} from './fixtures.ts';
+
+const payload = {
+  state: 'state-1',
+  redirectUri,
+  connectorId: 'abc123',
+  connectorFactoryId: 'xiaomi-universal-plus',
+  jti: 'jti-1',
+  headers: {},
+};
+
+const authorize = async (config: unknown, scope?: string) => {
+  const connector = await makeConnector(config);
+  const saved: ConnectorSession[] = [];
+  const uri = await connector.getAuthorizationUri(
+    { ...payload, ...(scope === undefined ? {} : { scope }) },
+    async (session) => {
+      saved.push(session);
+    },
+  );
+  return { url: new URL(uri), saved };
+};
+
+describe('getAuthorizationUri', () => {
+  it('points the browser at Xiaomi’s authorize endpoint with every OAuth parameter', async () => {
+    const { url } = await authorize(baseConfig);
+    expect(url.origin + url.pathname).toBe('https://account.xiaomi.com/oauth2/authorize');
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      client_id: clientId,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      scope: '1',
+      state: 'state-1',
+      skip_confirm: 'false',
+    });
+  });
+
+  it('always requests scope 1, first, even when the config omits it', async () => {
+    const { url } = await authorize({ ...baseConfig, scope: ' 3  6 3 ' });
+    expect(url.searchParams.get('scope')).toBe('1 3 6');
+  });
+
+  it('requests scope 1 when no scope is configured', async () => {
+    const { url } = await authorize({ clientId, clientSecret: 's' });
+    expect(url.searchParams.get('scope')).toBe('1');
+  });
+
+  it('lets a scope passed by the caller override the configured one, keeping scope 1', async () => {
+    const { url } = await authorize({ ...baseConfig, scope: '1 3' }, '6 16000');
+    expect(url.searchParams.get('scope')).toBe('1 6 16000');
+  });
+
+  it('sends skip_confirm=true when Skip confirm is on', async () => {
+    const { url } = await authorize({ ...baseConfig, skipConfirm: true });
+    expect(url.searchParams.get('skip_confirm')).toBe('true');
+  });
+
+  it('saves the redirect URI, state and requested scopes for the callback step', async () => {
+    const { saved } = await authorize({ ...baseConfig, scope: '1 4' });
+    expect(saved).toEqual([{ redirectUri, state: 'state-1', scope: '1 4' }]);
+  });
+
+  it('fails with invalid_config when the config is invalid', async () => {
+    await expectConnectorError(authorize({ clientId }), 'invalid_config');
+  });
+
+  it('turns a failing setSession into a ConnectorError', async () => {
+    const connector = await makeConnector(baseConfig);
+    await expectConnectorError(
+      connector.getAuthorizationUri(payload, async () => {
+        throw new Error('session store down');
+      }),
+      'general',
+    );
+  });
+});

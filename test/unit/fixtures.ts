@@ -1,0 +1,78 @@
+import {
+  ConnectorError,
+  type ConnectorSession,
+  type GetSession,
+  type SocialConnector,
+} from '@logto/connector-kit';
+import { expect } from 'vitest';
+
+import { createXiaomiConnector, type XiaomiConnectorOptions } from '../../src/testing.ts';
+
+export const clientId = '2882303761520000001';
+export const clientSecret = 'sEcReT-value-0123456789';
+export const redirectUri = 'https://auth.example.com/callback/abc123';
+export const accessToken = 'ACCESS-TOKEN-0123456789';
+export const refreshTokenValue = 'REFRESH-TOKEN-0123456789';
+export const authorizationCode = 'AUTH-CODE-0123456789';
+
+export const baseConfig = { clientId, clientSecret, scope: '1', skipConfirm: false };
+
+export const makeConnector = async (
+  config: unknown = baseConfig,
+  options: XiaomiConnectorOptions = {},
+): Promise<SocialConnector> => createXiaomiConnector(options)({ getConfig: async () => config });
+
+export const sessionOf =
+  (session: ConnectorSession): GetSession =>
+  async () =>
+    session;
+
+/** Logto's admin and account APIs pass a getSession that throws synchronously. */
+export const throwingGetSession: GetSession = () => {
+  throw new ConnectorError('not_implemented' as never);
+};
+
+export const tokenBody = (fields: Record<string, unknown> = {}) =>
+  `&&&START&&&${JSON.stringify({
+    access_token: accessToken,
+    expires_in: 7_776_000,
+    refresh_token: refreshTokenValue,
+    scope: '1',
+    token_type: 'mac',
+    mac_key: 'MAC-KEY-0123456789',
+    mac_algorithm: 'HmacSha1',
+    openId: 'open-id-1',
+    ...fields,
+  })}`;
+
+export const profileData = {
+  unionId: 'union-1',
+  miliaoNick: 'Lei',
+  miliaoIcon: 'https://cdn.example.com/icon.jpg',
+};
+
+export const envelope = (data: Record<string, unknown>) => ({
+  result: 'ok',
+  description: 'success',
+  data,
+  code: 0,
+});
+
+/** Asserts a rejection is a ConnectorError with the code, and leaks no secret value. */
+export const expectConnectorError = async (promise: Promise<unknown>, code: string) => {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(error).toBeInstanceOf(ConnectorError);
+  const connectorError = error as ConnectorError;
+  expect(connectorError.code).toBe(code);
+  const text = JSON.stringify(connectorError.data) + connectorError.message;
+  for (const secret of [clientSecret, accessToken, refreshTokenValue, authorizationCode]) {
+    expect(text).not.toContain(secret);
+  }
+  return connectorError.data as { errorDescription: string; [key: string]: unknown };
+};
+
+export const callback = { code: authorizationCode, state: 'state-1', redirectUri };
+export const signInSession = sessionOf({ redirectUri, state: 'state-1', scope: '1' });

@@ -1,0 +1,106 @@
+import nock from 'nock';
+import { describe, expect, it } from 'vitest';
+
+import {
+  authorizationCode,
+  callback,
+  clientId,
+  clientSecret,
+  expectConnectorError,
+  makeConnector,
+  redirectUri,
+  signInSession,
+  tokenBody,
+} from './fixtures.ts';
+import { accountHost, mockProfile, mockToken } from './nock.ts';
+
+const signIn = async () => (await makeConnector()).getUserInfo(callback, signInSession);
+
+describe('token exchange', () => {
+  it('POSTs the code as a form body with client id, secret and redirect URI', async () => {
+    let contentType: string | undefined;
+    const token = nock(accountHost)
+      .post('/oauth2/token', {
+        client_id: clientId,
+        client_secret: clientSecret,
+        redirect_uri: redirectUri,
+        grant_type: 'authorization_code',
+        code: authorizationCode,
+      })
+      .reply(function () {
+        contentType = String(this.req.headers['content-type']);
+        return [200, tokenBody()];
+      });
+    mockProfile();
+    await signIn();
+    expect(token.isDone()).toBe(true);
+    expect(contentType).toBe('application/x-www-form-urlencoded');
+  });
+
+  it.each([
+    ['the &&&START&&& prefix', tokenBody()],
+    ['the prefix followed by whitespace', tokenBody().replace('&&&START&&&', '&&&START&&&\n  ')],
+    ['no prefix at all', tokenBody().replace('&&&START&&&', '')],
+    ['a BOM and surrounding whitespace', `\uFEFF  ${tokenBody()}  \n`],
+    ['keys with stray spaces', tokenBody().replace('"access_token"', '"access_token "')],
+    ['expires_in as a string', tokenBody({ expires_in: '7776000' })],
+    ['only access_token', `&&&START&&&{"access_token":"ACCESS-TOKEN-0123456789"}`],
+  ])('accepts a token body with %s', async (_, body) => {
+    mockToken(body);
+    mockProfile();
+    await expect(signIn()).resolves.toMatchObject({ id: 'union-1' });
+  });
+
+  it.each([
+    [96013, 'social_auth_code_invalid', 'OA_INVALID_CODE'],
+    ['96013', 'social_auth_code_invalid', 'OA_INVALID_CODE'],
+    [96004, 'social_auth_code_invalid', 'OA_INVALID_GRANT'],
+    [96001, 'invalid_config', 'Client ID'],
+    [96003, 'invalid_config', 'Client Secret'],
+    [96010, 'invalid_config', 'redirect URI'],
+    [96007, 'invalid_config', 'Scope'],
+    [96005, 'invalid_config', 'permission'],
+    [96002, 'general', 'OA_INVALID_REQUEST'],
+    [96006, 'general', 'OA_UNSUPPORTED_GRANT_TYPE'],
+    [96011, 'general', 'OA_UNSUPPORTED_RESPONSE_TYPE'],
+    [96012, 'authorization_failed', 'OA_ACCESS_DENIED'],
+    [99999, 'general', 'Unknown Xiaomi error code'],
+  ])('maps Xiaomi error %j to %s with a hint', async (error, code, hint) => {
+    mockToken(`&&&START&&&{"error":${JSON.stringify(error)},"error_description":"nope"}`);
+    const data = await expectConnectorError(signIn(), code);
+    expect(data.errorDescription).toContain(hint);
+    expect(data.step).toBe('token');
+  });
+
+  it('never echoes the secret or the code, even when Xiaomi does', async () => {
+    mockToken(
+      `&&&START&&&{"error":96003,"error_description":"bad secret ${clientSecret} for code ${authorizationCode}"}`,
+    );
+    const data = await expectConnectorError(signIn(), 'invalid_config');
+    expect(data.errorDescription).toContain('[redacted]');
+  });
+
+  it.each([
+    ['an HTML error page', 502, '<html><body>Bad Gateway</body></html>', 'HTML'],
+    ['an empty body', 200, '', 'empty body'],
+    ['garbage', 200, '&&&START&&&{"access_tok', 'not a JSON object'],
+    ['a JSON array', 200, '[1,2]', 'not a JSON object'],
+    ['no access_token', 200, '&&&START&&&{"expires_in":1}', 'no access_token'],
+    ['a token with a 500 status', 500, tokenBody(), 'error status'],
+  ])('reports %s as invalid_response', async (_, status, body, reason) => {
+    mockToken(body, status);
+    const data = await expectConnectorError(signIn(), 'invalid_response');
+    expect(data.errorDescription).toContain(reason);
+  });
+
+  it('reports HTTP 429 as rate_limit_exceeded', async () => {
+    mockToken('Too many requests', 429);
+    await expectConnectorError(signIn(), 'rate_limit_exceeded');
+  });
+
+  it('is never retried: a code works once', async () => {
+    const token = nock(accountHost).post('/oauth2/token').times(2).reply(503, 'busy');
+    await expectConnectorError(signIn(), 'invalid_response');
+    expect(token.pendingMocks()).toHaveLength(1);
+  });
+});

@@ -1,0 +1,105 @@
+import nock from 'nock';
+import { describe, expect, it } from 'vitest';
+
+import { metadata } from '../../src/metadata.ts';
+import {
+  accessToken,
+  baseConfig,
+  callback,
+  clientId,
+  clientSecret,
+  expectConnectorError,
+  makeConnector,
+  redirectUri,
+  refreshTokenValue,
+  signInSession,
+  tokenBody,
+} from './fixtures.ts';
+import { accountHost, mockProfile, mockToken } from './nock.ts';
+
+const storageConfig = { ...baseConfig, redirectUri };
+
+describe('token storage', () => {
+  it('tells the console that token storage is supported', () => {
+    expect(metadata.isTokenStorageSupported).toBe(true);
+  });
+
+  it('returns the token response beside the user info', async () => {
+    mockToken(tokenBody({ scope: '1 16000' }));
+    mockProfile();
+    const connector = await makeConnector();
+    const result = await connector.getTokenResponseAndUserInfo!(callback, signInSession);
+    expect(result).toEqual({
+      tokenResponse: {
+        access_token: accessToken,
+        refresh_token: refreshTokenValue,
+        expires_in: 7_776_000,
+        scope: '1 16000',
+        token_type: 'mac',
+      },
+      userInfo: expect.objectContaining({ id: 'union-1' }),
+    });
+    expect(JSON.stringify(result.userInfo)).not.toContain(accessToken);
+  });
+
+  it('refreshes with the configured redirect URI and hands back the new refresh token', async () => {
+    const refresh = nock(accountHost)
+      .post('/oauth2/token', {
+        client_id: clientId,
+        client_secret: clientSecret,
+        redirect_uri: redirectUri,
+        grant_type: 'refresh_token',
+        refresh_token: refreshTokenValue,
+      })
+      .reply(200, tokenBody({ access_token: 'NEW-ACCESS', refresh_token: 'NEW-REFRESH' }));
+    const connector = await makeConnector(storageConfig);
+    await expect(connector.getAccessTokenByRefreshToken!(refreshTokenValue)).resolves.toMatchObject(
+      {
+        access_token: 'NEW-ACCESS',
+        refresh_token: 'NEW-REFRESH',
+      },
+    );
+    expect(refresh.isDone()).toBe(true);
+  });
+
+  it('asks the admin to set Redirect URI when it is missing', async () => {
+    const connector = await makeConnector(baseConfig);
+    const data = await expectConnectorError(
+      connector.getAccessTokenByRefreshToken!(refreshTokenValue),
+      'invalid_config',
+    );
+    expect(data.errorDescription).toContain('Redirect URI');
+  });
+
+  it('rejects an empty refresh token without calling Xiaomi', async () => {
+    const connector = await makeConnector(storageConfig);
+    await expectConnectorError(
+      connector.getAccessTokenByRefreshToken!(''),
+      'invalid_request_parameters',
+    );
+  });
+
+  it('reports a used or expired refresh token (96009) clearly, without echoing it', async () => {
+    mockToken(
+      `&&&START&&&{"error":96009,"error_description":"refresh token ${refreshTokenValue} used"}`,
+    );
+    const connector = await makeConnector(storageConfig);
+    const data = await expectConnectorError(
+      connector.getAccessTokenByRefreshToken!(refreshTokenValue),
+      'social_invalid_access_token',
+    );
+    expect(data.errorDescription).toContain('OA_INVALID_REFRESHTOKEN');
+    expect(data.errorDescription).toContain('sign in with Xiaomi again');
+    expect(data.step).toBe('refresh');
+  });
+
+  it('never retries a refresh: a refresh token works once', async () => {
+    const refresh = nock(accountHost).post('/oauth2/token').times(2).reply(502, 'bad gateway');
+    const connector = await makeConnector(storageConfig);
+    await expectConnectorError(
+      connector.getAccessTokenByRefreshToken!(refreshTokenValue),
+      'invalid_response',
+    );
+    expect(refresh.pendingMocks()).toHaveLength(1);
+  });
+});
