@@ -1,0 +1,47 @@
+import { request as httpRequest } from 'node:http';
+
+export interface PlainResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * One request on its own connection: the scripted user and the fake's tests must not leave
+ * keep-alive sockets behind, or the soak's socket count would measure them.
+ */
+export const plainRequest = (
+  url: string,
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<PlainResponse> =>
+  new Promise((resolve, reject) => {
+    const request = httpRequest(
+      url,
+      { method: init.method ?? 'GET', headers: init.headers, agent: false },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(init.body);
+  });
+
+export const postForm = (
+  url: string,
+  form: URLSearchParams,
+  headers: Record<string, string> = {},
+) =>
+  plainRequest(url, {
+    method: 'POST',
+    body: form.toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+  });

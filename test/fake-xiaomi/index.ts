@@ -1,0 +1,294 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { authorizePath, decisionPath, handleAuthorize, handleDecision } from './authorize.ts';
+import type { FaultKind, FaultTarget, Faults } from './faults.ts';
+import {
+  defaultFaults,
+  drawFault,
+  drawLatency,
+  garbageReply,
+  html5xxReply,
+  injectedErrorReply,
+} from './faults.ts';
+import { MacVerifier } from './mac.ts';
+import { handleOpenApi, isOpenApiPath } from './open-api.ts';
+import type { FakeApp, FakeUser } from './store.ts';
+import { defaultApp, defaultUser, defineApp, defineUser, FakeStore } from './store.ts';
+import { handleToken, tokenPath } from './token.ts';
+import type { Quirks, Reply } from './wire.ts';
+import { defaultQuirks, readParams } from './wire.ts';
+
+export { ManualClock } from './clock.ts';
+export { faultKinds, seededRandom } from './faults.ts';
+export type { FaultKind, Faults } from './faults.ts';
+export { macAuthorization, createNonce } from './mac.ts';
+export { defaultApp, defaultUser } from './store.ts';
+export type { FakeApp, FakeUser } from './store.ts';
+export type { Quirks } from './wire.ts';
+export { tokenPrefix } from './wire.ts';
+export { XiaomiCode, xiaomiCodeNames } from './xiaomi-codes.ts';
+
+export interface FakeXiaomiOptions {
+  /** Registered apps; the first is `fake.app`. Defaults to one app with no redirect URI. */
+  apps?: Partial<FakeApp>[];
+  /** Accounts; the first is the one signed in on the consent page. */
+  users?: Partial<FakeUser>[];
+  /** Xiaomi's clock for code, token and nonce lifetimes (not for latency). */
+  now?: () => number;
+  /** Drives faults and latency; pass `seededRandom(n)` to replay a run. */
+  random?: () => number;
+  faults?: Partial<Faults>;
+  quirks?: Partial<Quirks>;
+  /** How long an idle keep-alive connection stays open, like any HTTP server's setting. */
+  keepAliveTimeoutMs?: number;
+}
+
+type LogTarget = FaultTarget | 'decision' | 'unknown';
+
+export interface RequestLogEntry {
+  seq: number;
+  target: LogTarget;
+  method: string;
+  path: string;
+  /** Query and form parameters as received, secrets included: this is Xiaomi's side. */
+  params: Record<string, string>;
+  /** 0 when the connection was reset or the request was left hanging. */
+  status: number;
+  outcome: 'answered' | 'reset' | 'stalled';
+  fault?: FaultKind;
+  xiaomiCode?: number;
+  body: string;
+  startedAt: number;
+  durationMs: number;
+}
+
+export interface FakeXiaomi {
+  origin: string;
+  /** What `createXiaomiConnector({ endpoints })` takes. */
+  endpoints: { authorize: string; token: string; openApi: string };
+  readonly app: FakeApp;
+  readonly user: FakeUser;
+  /** Adds an app or changes one (matched by clientId, the first app's when omitted). */
+  setApp(input: Partial<FakeApp>): FakeApp;
+  removeApp(clientId: string): void;
+  setUser(input: Partial<FakeUser>): FakeUser;
+  setFaults(faults: Partial<Faults>): void;
+  setQuirks(quirks: Partial<Quirks>): void;
+  readonly requestLog: readonly RequestLogEntry[];
+  clearLog(): void;
+  /** Connections open on the server side right now, idle keep-alive ones included. */
+  openConnections(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const route = (method: string, path: string): LogTarget => {
+  if (method === 'GET' && path === authorizePath) {
+    return 'authorize';
+  }
+  if (method === 'POST' && path === decisionPath) {
+    return 'decision';
+  }
+  if ((method === 'GET' || method === 'POST') && path === tokenPath) {
+    return 'token';
+  }
+  return method === 'GET' && isOpenApiPath(path) ? 'openApi' : 'unknown';
+};
+
+const notFound: Reply = {
+  status: 404,
+  headers: { 'content-type': 'text/plain' },
+  body: 'Not Found',
+};
+
+export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<FakeXiaomi> => {
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const store = new FakeStore(now);
+  const macVerifier = new MacVerifier(now);
+  let faults: Faults = { ...defaultFaults, ...options.faults };
+  let quirks: Quirks = { ...defaultQuirks, ...options.quirks };
+  const requestLog: RequestLogEntry[] = [];
+  let seq = 0;
+
+  for (const app of options.apps ?? [defaultApp]) {
+    const defined = defineApp(app);
+    store.apps.set(defined.clientId, defined);
+  }
+  for (const user of options.users ?? [defaultUser]) {
+    const defined = defineUser(user);
+    store.users.set(defined.userId, defined);
+  }
+  const firstApp = () => [...store.apps.values()][0] ?? defaultApp;
+  const firstUser = () => [...store.users.values()][0] ?? defaultUser;
+
+  const answer = (
+    target: LogTarget,
+    request: IncomingMessage,
+    url: URL,
+    params: URLSearchParams,
+  ): Reply => {
+    switch (target) {
+      case 'authorize':
+        return handleAuthorize(store, params);
+      case 'decision':
+        return handleDecision(store, params);
+      case 'token':
+        return handleToken(store, params, quirks);
+      case 'openApi':
+        return handleOpenApi(
+          store,
+          macVerifier,
+          {
+            method: request.method ?? 'GET',
+            path: url.pathname,
+            query: url.searchParams,
+            headers: request.headers,
+          },
+          quirks,
+        );
+      case 'unknown':
+        return notFound;
+    }
+  };
+
+  const faultReply = (kind: FaultKind, target: FaultTarget): Reply | undefined => {
+    switch (kind) {
+      case 'html5xx':
+        return html5xxReply(random);
+      case 'garbage':
+        return garbageReply(target, random);
+      case 'errorEnvelope':
+        return injectedErrorReply(target, faults, quirks, random);
+      case 'reset':
+      case 'stall':
+        return undefined;
+    }
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const startedAt = Date.now();
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const method = request.method ?? 'GET';
+    const target = route(method, url.pathname);
+    const params = await readParams(request, url);
+    const latency = drawLatency(faults, random);
+    if (latency > 0) {
+      await sleep(latency);
+    }
+    // Faults strike before Xiaomi's logic runs, as a broken gateway would: no code is spent.
+    const fault =
+      target === 'decision' || target === 'unknown' ? undefined : drawFault(faults, target, random);
+    const log = (
+      entry: Pick<RequestLogEntry, 'status' | 'outcome' | 'body'> & { xiaomiCode?: number },
+    ) => {
+      requestLog.push({
+        seq: seq++,
+        target,
+        method,
+        path: url.pathname,
+        params: Object.fromEntries(params),
+        ...(fault ? { fault } : {}),
+        ...entry,
+        startedAt,
+        durationMs: Date.now() - startedAt,
+      });
+    };
+    if (fault === 'reset') {
+      log({ status: 0, outcome: 'reset', body: '' });
+      request.socket.resetAndDestroy();
+      return;
+    }
+    if (fault === 'stall') {
+      // Left unanswered: the client's timeout or close() ends it.
+      log({ status: 0, outcome: 'stalled', body: '' });
+      return;
+    }
+    const reply =
+      (fault && target !== 'decision' && target !== 'unknown'
+        ? faultReply(fault, target)
+        : undefined) ?? answer(target, request, url, params);
+    log({
+      status: reply.status,
+      outcome: 'answered',
+      body: reply.body,
+      ...(reply.xiaomiCode === undefined ? {} : { xiaomiCode: reply.xiaomiCode }),
+    });
+    response.writeHead(reply.status, {
+      ...reply.headers,
+      'content-length': String(Buffer.byteLength(reply.body)),
+    });
+    response.end(reply.body);
+  };
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      // A client that went away mid-request is normal under faults; anything else is a fake bug.
+      if (!request.socket.destroyed) {
+        console.error('fake Xiaomi failed on', request.url, error);
+        response.destroy();
+      }
+    });
+  });
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+
+  return {
+    origin,
+    endpoints: {
+      authorize: `${origin}${authorizePath}`,
+      token: `${origin}${tokenPath}`,
+      openApi: origin,
+    },
+    get app() {
+      return firstApp();
+    },
+    get user() {
+      return firstUser();
+    },
+    setApp(input) {
+      const clientId = input.clientId ?? firstApp().clientId;
+      const app = { ...(store.apps.get(clientId) ?? defineApp()), ...input, clientId };
+      store.apps.set(clientId, app);
+      return app;
+    },
+    removeApp(clientId) {
+      store.apps.delete(clientId);
+    },
+    setUser(input) {
+      const userId = input.userId ?? firstUser().userId;
+      const user = { ...(store.users.get(userId) ?? defineUser()), ...input, userId };
+      store.users.set(userId, user);
+      return user;
+    },
+    setFaults(next) {
+      faults = { ...defaultFaults, ...next };
+    },
+    setQuirks(next) {
+      quirks = { ...defaultQuirks, ...next };
+    },
+    requestLog,
+    clearLog() {
+      requestLog.length = 0;
+    },
+    openConnections: () =>
+      new Promise((resolve, reject) => {
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
+      }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+};
