@@ -7,6 +7,8 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
+      // A re-export for tests and the demo; nothing to run.
+      exclude: ['src/testing.ts'],
       reporter: ['text-summary', 'text'],
     },
   },

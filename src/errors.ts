@@ -109,13 +109,13 @@ const maxEchoedText = 200;
  * Xiaomi echoes a request parameter in its error description.
  */
 export const redact = (text: string, sensitive: readonly string[]): string => {
-  let result = text.slice(0, maxEchoedText);
+  let result = text;
   for (const value of sensitive) {
-    if (value.length >= 4) {
+    if (value !== '') {
       result = result.split(value).join('[redacted]');
     }
   }
-  return result;
+  return result.slice(0, maxEchoedText);
 };
 
 const callbackErrorCode = (entry: XiaomiErrorEntry | undefined, step: Step): ConnectorErrorCodes =>

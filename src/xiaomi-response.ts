@@ -17,12 +17,12 @@ const tokenBodyPrefix = '&&&START&&&';
 const isObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Parses a body as a JSON object, tolerating the token prefix, a BOM and surrounding whitespace. */
+/**
+ * Parses a body as a JSON object, tolerating the token prefix and surrounding whitespace
+ * (`trim` also drops a byte-order mark).
+ */
 const parseBody = (body: string): JsonObject | undefined => {
   let text = body.trim();
-  if (text.charCodeAt(0) === 0xfeff) {
-    text = text.slice(1).trim();
-  }
   if (text.startsWith(tokenBodyPrefix)) {
     text = text.slice(tokenBodyPrefix.length);
   }

@@ -3,7 +3,9 @@ import type { AddressInfo, Socket } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { createXiaomiConnector } from '../../src/testing.ts';
 import {
+  baseConfig,
   callback,
   envelope,
   expectConnectorError,
@@ -136,5 +138,46 @@ describe('network failures', () => {
       await connector.getUserInfo(callback, signInSession);
     }
     expect(remotePorts.size).toBe(1);
+  });
+});
+
+describe('time budget', () => {
+  it('a sign-in whose budget is spent before the token exchange fails without calling Xiaomi', async () => {
+    let calls = 0;
+    const endpoints = await startXiaomi((request, response) => {
+      calls += 1;
+      ok(request, response);
+    });
+    const connector = await createXiaomiConnector({ endpoints, timeoutMs: 50 })({
+      getConfig: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return baseConfig;
+      },
+    });
+    const data = await expectConnectorError(
+      connector.getUserInfo(callback, signInSession),
+      'general',
+    );
+    expect(data.errorDescription).toContain('timed out');
+    expect(calls).toBe(0);
+  });
+});
+
+describe('the package’s default export', () => {
+  it('talks to Xiaomi’s real hosts', async () => {
+    const { default: createConnector } = await import('../../src/index.ts');
+    const connector = await createConnector({ getConfig: async () => baseConfig });
+    const uri = await connector.getAuthorizationUri(
+      {
+        state: 's',
+        redirectUri: 'https://a/cb',
+        connectorId: 'c',
+        connectorFactoryId: 'f',
+        jti: 'j',
+        headers: {},
+      },
+      async () => undefined,
+    );
+    expect(uri.startsWith('https://account.xiaomi.com/oauth2/authorize?')).toBe(true);
   });
 });
