@@ -81,6 +81,16 @@ const fields = {
         'Skip Xiaomi’s account confirmation page when the user is already signed in to Xiaomi.',
     },
   },
+  macSignature: {
+    schema: z.boolean({ invalid_type_error: 'Sign Open API calls must be on or off.' }).optional(),
+    form: {
+      type: ConnectorConfigFormItemType.Switch,
+      label: 'Sign Open API calls (MAC)',
+      defaultValue: false,
+      description:
+        'Sign every Open API call with the token’s mac_key (HMAC-SHA1). Turn on only if Xiaomi requires MAC signatures for your app.',
+    },
+  },
   redirectUri: {
     schema: z
       .string()

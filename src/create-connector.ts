@@ -14,6 +14,7 @@ import { getAuthorizationUri } from './authorization-uri.ts';
 import { readCallback } from './callback.ts';
 import { configGuard, readConfig } from './config.ts';
 import { defaultTimeoutMs, xiaomiEndpoints, type XiaomiEndpoints } from './endpoints.ts';
+import { toConnectorError } from './errors.ts';
 import { Deadline } from './http.ts';
 import { metadata } from './metadata.ts';
 import { fetchXiaomiUser } from './open-api.ts';
@@ -44,6 +45,18 @@ const asConnectorErrors = async <T>(run: () => Promise<T>): Promise<T> => {
       errorDescription: 'The Xiaomi connector failed unexpectedly. Try again.',
     });
   }
+};
+
+const macKeyOf = (token: XiaomiToken): string => {
+  if (!token.macKey) {
+    throw toConnectorError({
+      kind: 'unexpected',
+      step: 'token',
+      reason:
+        'no mac_key to sign Open API calls with (turn off "Sign Open API calls" or ask Xiaomi)',
+    });
+  }
+  return token.macKey;
 };
 
 const toTokenResponse = (token: XiaomiToken): TokenResponse => ({
@@ -85,6 +98,7 @@ export const createXiaomiConnector = (
           openApiOrigin: endpoints.openApi,
           clientId: config.clientId,
           accessToken: token.accessToken,
+          ...(config.macSignature && { macKey: macKeyOf(token) }),
           deadline,
         },
         granted,

@@ -47,7 +47,8 @@ type Request = {
   url: string;
   searchParams?: URLSearchParams;
   form?: URLSearchParams;
-  headers?: Record<string, string>;
+  /** Called for every attempt: a MAC signature needs a fresh nonce each time. */
+  headers?: () => Record<string, string>;
   /** Only idempotent calls: a second try of the token exchange would burn the single-use code. */
   retryOnce?: boolean;
 };
@@ -67,7 +68,7 @@ const send = async (request: Request): Promise<HttpResponse> => {
       body: request.form?.toString(),
       headers: {
         ...(request.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-        ...request.headers,
+        ...request.headers?.(),
       },
       timeout: { request: remaining },
     });

@@ -1,5 +1,6 @@
 import { toConnectorError, type Step } from './errors.ts';
 import { httpRequest, type Deadline } from './http.ts';
+import { macAuthorization } from './mac-signature.ts';
 import { emailScope, openIdScope, phoneScope } from './scopes.ts';
 import { decodeOpenApiResponse } from './xiaomi-response.ts';
 
@@ -9,6 +10,8 @@ export type OpenApiContext = {
   openApiOrigin: string;
   clientId: string;
   accessToken: string;
+  /** Set when the admin turned on MAC signing: the token's `mac_key`. */
+  macKey?: string;
   deadline: Deadline;
 };
 
@@ -33,6 +36,8 @@ const callOpenApi = async (
   const searchParams = new URLSearchParams();
   searchParams.set('clientId', context.clientId);
   searchParams.set('token', context.accessToken);
+  const { macKey } = context;
+  const signed = { method: 'GET', path: paths[step], query: searchParams } as const;
   const response = await httpRequest({
     step,
     deadline: context.deadline,
@@ -40,6 +45,14 @@ const callOpenApi = async (
     url: context.openApiOrigin + paths[step],
     searchParams,
     retryOnce: true,
+    ...(macKey !== undefined && {
+      headers: () => ({
+        authorization: macAuthorization(context.accessToken, macKey, {
+          ...signed,
+          host: new URL(context.openApiOrigin).host,
+        }),
+      }),
+    }),
   });
   const decoded = decodeOpenApiResponse(step, response);
   if (!decoded.ok) {
