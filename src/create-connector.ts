@@ -3,7 +3,6 @@ import {
   ConnectorErrorCodes,
   ConnectorType,
   type CreateConnector,
-  type GetConnectorConfig,
   type GetSession,
   type SocialConnector,
   type SocialUserInfo,
@@ -73,13 +72,9 @@ export const createXiaomiConnector = (
   const endpoints = { ...xiaomiEndpoints, ...options.endpoints };
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
 
-  const authorizationUri = (getConfig: GetConnectorConfig) =>
-    getAuthorizationUri(getConfig, metadata.id, endpoints.authorize);
-
-  /** Steps 2 to 5: callback, token exchange, Open API calls, Logto's user info. */
-  const signIn =
-    (getConfig: GetConnectorConfig) =>
-    async (
+  return async ({ getConfig }) => {
+    /** Steps 2 to 5: callback, token exchange, Open API calls, Logto's user info. */
+    const signIn = async (
       data: unknown,
       getSession: GetSession,
     ): Promise<{ token: XiaomiToken; userInfo: SocialUserInfo }> => {
@@ -106,43 +101,47 @@ export const createXiaomiConnector = (
       return { token, userInfo: toSocialUserInfo(user, granted) };
     };
 
-  const refresh = (getConfig: GetConnectorConfig) => async (refreshTokenValue: string) => {
-    const config = await readConfig(getConfig, metadata.id);
-    if (!config.redirectUri) {
-      throw new ConnectorError(ConnectorErrorCodes.InvalidConfig, {
-        errorDescription:
-          'Redirect URI is not set: Xiaomi requires the callback URL to refresh tokens. Set "Redirect URI" in the connector config to the callback URL registered on Xiaomi’s open platform (${your_logto_origin}/callback/${connector_id}).',
-      });
-    }
-    if (refreshTokenValue === '') {
-      throw new ConnectorError(ConnectorErrorCodes.InvalidRequestParameters, {
-        errorDescription:
-          'No refresh token to refresh with: the user must sign in with Xiaomi again.',
-      });
-    }
-    const token = await refreshToken(
-      endpoints.token,
-      config,
-      { refreshToken: refreshTokenValue, redirectUri: config.redirectUri },
-      new Deadline(timeoutMs),
-    );
-    return toTokenResponse(token);
-  };
+    /** Token storage: Xiaomi's refresh tokens work once, so the new one goes back to Logto. */
+    const refresh = async (refreshTokenValue: string): Promise<TokenResponse> => {
+      const config = await readConfig(getConfig, metadata.id);
+      if (!config.redirectUri) {
+        throw new ConnectorError(ConnectorErrorCodes.InvalidConfig, {
+          errorDescription:
+            'Redirect URI is not set: Xiaomi requires the callback URL to refresh tokens. Set "Redirect URI" in the connector config to the callback URL registered on Xiaomi’s open platform (${your_logto_origin}/callback/${connector_id}).',
+        });
+      }
+      if (refreshTokenValue === '') {
+        throw new ConnectorError(ConnectorErrorCodes.InvalidRequestParameters, {
+          errorDescription:
+            'No refresh token to refresh with: the user must sign in with Xiaomi again.',
+        });
+      }
+      const token = await refreshToken(
+        endpoints.token,
+        config,
+        { refreshToken: refreshTokenValue, redirectUri: config.redirectUri },
+        new Deadline(timeoutMs),
+      );
+      return toTokenResponse(token);
+    };
 
-  return async ({ getConfig }) => ({
-    metadata,
-    type: ConnectorType.Social,
-    configGuard,
-    getAuthorizationUri: async (payload, setSession) =>
-      asConnectorErrors(async () => authorizationUri(getConfig)(payload, setSession)),
-    getUserInfo: async (data, getSession) =>
-      asConnectorErrors(async () => (await signIn(getConfig)(data, getSession)).userInfo),
-    getTokenResponseAndUserInfo: async (data, getSession) =>
-      asConnectorErrors(async () => {
-        const { token, userInfo } = await signIn(getConfig)(data, getSession);
-        return { tokenResponse: toTokenResponse(token), userInfo };
-      }),
-    getAccessTokenByRefreshToken: async (refreshTokenValue) =>
-      asConnectorErrors(async () => refresh(getConfig)(refreshTokenValue)),
-  });
+    return {
+      metadata,
+      type: ConnectorType.Social,
+      configGuard,
+      getAuthorizationUri: async (payload, setSession) =>
+        asConnectorErrors(async () =>
+          getAuthorizationUri(getConfig, metadata.id, endpoints.authorize)(payload, setSession),
+        ),
+      getUserInfo: async (data, getSession) =>
+        asConnectorErrors(async () => (await signIn(data, getSession)).userInfo),
+      getTokenResponseAndUserInfo: async (data, getSession) =>
+        asConnectorErrors(async () => {
+          const { token, userInfo } = await signIn(data, getSession);
+          return { tokenResponse: toTokenResponse(token), userInfo };
+        }),
+      getAccessTokenByRefreshToken: async (refreshTokenValue) =>
+        asConnectorErrors(async () => refresh(refreshTokenValue)),
+    };
+  };
 };
