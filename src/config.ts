@@ -21,7 +21,11 @@ type Field = { schema: z.ZodTypeAny; form: FormItem };
 const fields = {
   clientId: {
     schema: z
-      .string({ required_error: 'Client ID is required: paste the AppID of your Xiaomi app.' })
+      .string({
+        required_error: 'Client ID is required: paste the AppID of your Xiaomi app.',
+        // An AppID pasted unquoted into the JSON editor becomes a number, and loses digits.
+        invalid_type_error: 'Client ID must be text: put the AppID in quotes.',
+      })
       .regex(
         /^\d+$/,
         'Client ID must be the numeric AppID from Xiaomi’s open platform (digits only, no spaces), e.g. 2882303761520000001.',
@@ -38,6 +42,7 @@ const fields = {
     schema: z
       .string({
         required_error: 'Client Secret is required: paste the AppSecret of your Xiaomi app.',
+        invalid_type_error: 'Client Secret must be text: the AppSecret of your Xiaomi app.',
       })
       .regex(
         /^\S+$/,
@@ -54,7 +59,9 @@ const fields = {
   },
   scope: {
     schema: z
-      .string()
+      .string({
+        invalid_type_error: 'Scope must be text: scope ids separated by spaces, e.g. "1 3".',
+      })
       .refine(
         isScopeList,
         'Scope must be Xiaomi’s numeric scope ids separated by spaces, e.g. "1 3 6" (not names like "profile email").',
@@ -72,10 +79,12 @@ const fields = {
     },
   },
   skipConfirm: {
-    schema: z.boolean({ invalid_type_error: 'Skip confirm must be on or off.' }).optional(),
+    schema: z
+      .boolean({ invalid_type_error: 'Skip Xiaomi’s confirmation page must be on or off.' })
+      .optional(),
     form: {
       type: ConnectorConfigFormItemType.Switch,
-      label: 'Skip confirm',
+      label: 'Skip Xiaomi’s confirmation page',
       defaultValue: false,
       description:
         'Skip Xiaomi’s account confirmation page when the user is already signed in to Xiaomi.',
@@ -93,7 +102,7 @@ const fields = {
   },
   redirectUri: {
     schema: z
-      .string()
+      .string({ invalid_type_error: 'Redirect URI must be text: your Logto callback URL.' })
       .url(
         'Redirect URI must be your Logto callback URL, e.g. https://auth.example.com/callback/<connector id>.',
       )
@@ -103,7 +112,7 @@ const fields = {
       label: 'Redirect URI (for token refresh)',
       placeholder: 'https://auth.example.com/callback/<connector id>',
       description:
-        'Only needed with token storage: Xiaomi requires the callback URL again when refreshing tokens.',
+        'Leave empty unless token storage is on: Xiaomi requires the callback URL again when refreshing tokens.',
     },
   },
 } satisfies Record<string, Field>;

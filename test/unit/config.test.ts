@@ -36,7 +36,7 @@ describe('config', () => {
       'Scope must be Xiaomi’s numeric',
     ],
     [{ clientId: '1', clientSecret: 's', scope: '1,3' }, 'Scope must be'],
-    [{ clientId: '1', clientSecret: 's', skipConfirm: 'yes' }, 'Skip confirm must be on or off'],
+    [{ clientId: '1', clientSecret: 's', skipConfirm: 'yes' }, 'Skip Xiaomi’s confirmation page must be on or off'],
     [{ clientId: '1', clientSecret: 's', redirectUri: 'callback' }, 'Redirect URI must be'],
   ])('rejects %j with a message naming the field and the fix', (config, message) => {
     const result = configGuard.safeParse(config);
@@ -70,5 +70,17 @@ describe('config', () => {
       'invalid_config',
     );
     expect(data.errorDescription).toContain('Client ID');
+  });
+});
+
+describe('config values of the wrong type', () => {
+  it.each([
+    [{ clientId: 2882303761, clientSecret: 's' }, 'Client ID must be text'],
+    [{ clientId: '1', clientSecret: 42 }, 'Client Secret must be text'],
+    [{ clientId: '1', clientSecret: 's', scope: 1 }, 'Scope must be text'],
+    [{ clientId: '1', clientSecret: 's', redirectUri: 1 }, 'Redirect URI must be text'],
+  ])('rejects %j with a message naming the field', (config, message) => {
+    const result = configGuard.safeParse(config);
+    expect(result.error?.issues.map((issue) => issue.message).join(' ')).toContain(message);
   });
 });
