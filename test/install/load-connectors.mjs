@@ -1,0 +1,252 @@
+// Loads a Logto instance's connectors directory the way Logto core does at start, then drives each
+// connector the way sign-in does, and writes what it saw as JSON. Runs in its own Node process
+// (Node 20 or 22) so the module cache, the host modules and the Node version are those of a fresh
+// Logto.
+//
+//   node load-connectors.mjs '{"instance": "...", "configs": {"<factory id>": {...}}, "out": "..."}'
+//
+// The loader is the published @logto/cli's: `getConnectorPackagesFromDirectory`,
+// `loadConnectorFactories` and `buildRawConnector`, which import `@logto/connector-kit` from this
+// repository. The instance's packages/core/node_modules links to that same copy, so "the host's
+// ConnectorError" below is both what the connector resolves and what the loader uses. On top of the
+// CLI's loader, Logto core also refuses duplicate factory ids and form items that disagree with the
+// config guard; both are checked here too (see form-items.mjs).
+import dns from 'node:dns';
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import { createRequire, register } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
+
+import { formItemProblems } from './form-items.mjs';
+
+const { instance, configs, out } = JSON.parse(process.argv[2]);
+const coreDirectory = path.join(instance, 'packages', 'core');
+const connectorsDirectory = path.join(coreDirectory, 'connectors');
+
+// No request leaves this machine: every host name fails to resolve, as on a Logto whose network
+// is down. Sign-in calls then fail at the HTTP client, after it has been imported.
+const unresolvable = (hostname, options, callback) => {
+  const done = typeof options === 'function' ? options : callback;
+  const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+    code: 'ENOTFOUND',
+    hostname,
+  });
+  process.nextTick(done, error);
+};
+dns.lookup = unresolvable;
+dns.promises.lookup = async (hostname) => {
+  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+};
+
+const loaded = [];
+const { port1, port2 } = new MessageChannel();
+const flushed = [];
+port1.on('message', (message) => {
+  if (message === 'flushed') {
+    flushed.shift()?.();
+  } else {
+    loaded.push(fileURLToPath(message));
+  }
+});
+register('./module-hooks.mjs', import.meta.url, { data: { port: port2 }, transferList: [port2] });
+/** The files loaded so far (hooks report asynchronously; a round trip collects them all). */
+const loadedFiles = async () => {
+  const done = new Promise((resolve) => flushed.push(resolve));
+  port1.postMessage('flush');
+  await done;
+  return [...loaded];
+};
+
+// The host's modules as Logto core's own code imports them: from a module in packages/core, so
+// that Node picks the same files (ESM builds included) as for the connectors.
+const hostImports = path.join(coreDirectory, 'host-imports.mjs');
+await writeFile(
+  hostImports,
+  "export * as kit from '@logto/connector-kit';\nexport * as zod from 'zod';\n",
+);
+const {
+  kit: { ConnectorError, connectorMetadataGuard },
+  zod,
+} = await import(pathToFileURL(hostImports).href);
+const hostKitVersion = createRequire(hostImports)('@logto/connector-kit/package.json').version;
+
+const { getConnectorPackagesFromDirectory } = await import('@logto/cli/lib/utils.js');
+const { loadConnectorFactories, buildRawConnector, notImplemented } =
+  await import('@logto/cli/lib/connector/index.js');
+
+const describeError = (error) => ({
+  isHostConnectorError: error instanceof ConnectorError,
+  name: error?.constructor?.name,
+  code: error?.code,
+  data: error?.data,
+  message: error?.message,
+});
+
+const settle = async (run) => {
+  try {
+    return { resolved: await run() };
+  } catch (error) {
+    return { rejected: describeError(error) };
+  }
+};
+
+/** Sizes of the files a connector's lib/ holds, keyed by path relative to the package. */
+const libFiles = async (packagePath) => {
+  const names = await readdir(path.join(packagePath, 'lib'), { recursive: true });
+  const files = {};
+  for (const name of names) {
+    const file = path.join(packagePath, 'lib', name);
+    const info = await stat(file);
+    if (info.isFile() && file.endsWith('.js')) {
+      files[path.relative(packagePath, file)] = info.size;
+    }
+  }
+  return files;
+};
+
+const relativeLoads = (files, packagePath) =>
+  files
+    .filter((file) => file.startsWith(path.join(packagePath, 'lib') + path.sep))
+    .map((file) => path.relative(packagePath, file));
+
+/** What sign-in does with a connector: steps 1 to 3 of logto-host.md, each made to fail once. */
+const exercise = async (factory, config) => {
+  const session = {};
+  const state = 'state-from-logto';
+  const redirectUri = 'https://auth.example.com/callback/connector-row-id';
+  const { rawConnector } = await buildRawConnector(factory, async () => config);
+  const authorization = await settle(async () =>
+    rawConnector.getAuthorizationUri(
+      {
+        state,
+        redirectUri,
+        connectorId: 'connector-row-id',
+        connectorFactoryId: factory.metadata.id,
+        jti: 'interaction-jti',
+        headers: {},
+      },
+      async (values) => Object.assign(session, values),
+    ),
+  );
+  const afterAuthorization = await loadedFiles();
+  const getSession = async () => session;
+
+  const failures = {
+    // The user pressed "cancel" on Xiaomi's consent page.
+    userDenied: await settle(async () =>
+      rawConnector.getUserInfo(
+        { error: 'access_denied', error_description: 'user denied', state, redirectUri },
+        getSession,
+      ),
+    ),
+    // Xiaomi cannot be reached: the HTTP client is imported, then fails.
+    networkDown: await settle(async () =>
+      rawConnector.getUserInfo({ code: 'one-time-code', state, redirectUri }, getSession),
+    ),
+    // A config saved before it was valid, e.g. by an older version or straight into the database.
+    invalidConfig: await settle(async () => {
+      const { rawConnector: broken } = await buildRawConnector(factory, async () => ({}));
+      return broken.getAuthorizationUri(
+        {
+          state,
+          redirectUri,
+          connectorId: 'connector-row-id',
+          connectorFactoryId: factory.metadata.id,
+          jti: 'interaction-jti',
+          headers: {},
+        },
+        async () => undefined,
+      );
+    }),
+  };
+  return { authorization, session, failures, afterAuthorization };
+};
+
+const resolvableFrom = (directory, names) =>
+  Object.fromEntries(
+    names.map((name) => {
+      try {
+        createRequire(path.join(directory, 'package.json')).resolve(name);
+        return [name, true];
+      } catch {
+        return [name, false];
+      }
+    }),
+  );
+
+// Logto prints "[load-connector] skip <name> due to error: ..." and goes on: collect those lines.
+const printed = [];
+const consoleMethods = ['log', 'info', 'warn', 'error'];
+const originals = Object.fromEntries(consoleMethods.map((name) => [name, console[name]]));
+for (const name of consoleMethods) {
+  console[name] = (...args) => printed.push(args.map(String).join(' '));
+}
+
+const packages = await getConnectorPackagesFromDirectory(connectorsDirectory);
+const beforeLoad = await loadedFiles();
+const factories = await loadConnectorFactories(packages, false);
+const afterLoad = await loadedFiles();
+
+for (const name of consoleMethods) {
+  console[name] = originals[name];
+}
+
+const cliErrorIsHostError = await settle(async () => notImplemented()).then(
+  ({ rejected }) => rejected?.isHostConnectorError ?? false,
+);
+
+const report = {
+  node: process.version,
+  hostKitVersion,
+  cliErrorIsHostError,
+  packages: packages.map(({ name, path: packagePath }) => ({
+    name,
+    directory: path.relative(connectorsDirectory, packagePath),
+  })),
+  printed,
+  factories: [],
+};
+
+for (const factory of factories) {
+  const { metadata } = factory;
+  const packagePath = factory.path;
+  const guard = connectorMetadataGuard.safeParse(metadata);
+  const { rawConnector } = await buildRawConnector(factory);
+  const entry = {
+    directory: path.relative(connectorsDirectory, packagePath),
+    id: metadata.id,
+    target: metadata.target,
+    platform: metadata.platform,
+    type: factory.type,
+    name: metadata.name,
+    logo: metadata.logo,
+    logoDark: metadata.logoDark,
+    readme: metadata.readme,
+    metadataGuard: guard.success ? 'valid' : guard.error.issues,
+    formItemProblems: formItemProblems(zod, rawConnector.configGuard, metadata.formItems),
+    resolvable: resolvableFrom(packagePath, [
+      '@logto/connector-kit',
+      'zod',
+      'got',
+      'ky',
+      '@silverhand/essentials',
+      'snakecase-keys',
+    ]),
+    libFiles: await libFiles(packagePath),
+    loadedBeforeStart: relativeLoads(beforeLoad, packagePath),
+    loadedAtStart: relativeLoads(afterLoad, packagePath),
+  };
+  const config = configs[metadata.id];
+  if (config) {
+    const { afterAuthorization, ...calls } = await exercise(factory, config);
+    entry.calls = calls;
+    entry.loadedAtAuthorization = relativeLoads(afterAuthorization, packagePath);
+    entry.loadedAtSignIn = relativeLoads(await loadedFiles(), packagePath);
+  }
+  report.factories.push(entry);
+}
+
+await writeFile(out, JSON.stringify(report, undefined, 2));
+// got keeps sockets and timers; Logto would keep running, this process has said all it had to.
+process.exit(0);
