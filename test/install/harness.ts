@@ -126,7 +126,10 @@ export const createInstance = async (root: string, hostModules: string[]) => {
   return { root, core, connectors: path.join(core, 'connectors') };
 };
 
-/** The Logto CLI, run as the README says: `npx @logto/cli ...`, from this repository's devDependency. */
+/**
+ * The Logto CLI, run as the README says: `npx @logto/cli ...`, here this repository's
+ * devDependency (`--no-install`: never a copy fetched from the registry instead).
+ */
 export const logto = async (node: string, args: string[]) =>
   run('npx', ['--no-install', '@logto/cli', ...args], { cwd: repoRoot, node });
 
