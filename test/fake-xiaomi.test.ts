@@ -443,6 +443,17 @@ describe('fault injection', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(115);
   });
 
+  it('plays scripted faults for a path in order before the random ones', async () => {
+    await start();
+    fake.scriptFaults('/oauth2/token', ['html5xx', 'none', 'garbage']);
+    const statuses = [];
+    for (let index = 0; index < 4; index++) {
+      await tokenAttempt();
+      statuses.push(fake.requestLog.at(-1)?.fault ?? 'none');
+    }
+    expect(statuses).toEqual(['html5xx', 'none', 'garbage', 'none']);
+  });
+
   it('spares the authorize page unless it is named as a target', async () => {
     await start({ faults: { rates: { html5xx: 1 } } });
     expect((await plainRequest(authorizeUrl())).status).toBe(200);

@@ -57,7 +57,8 @@ export interface RequestLogEntry {
   params: Record<string, string>;
   /** 0 when the connection was reset or the request was left hanging. */
   status: number;
-  outcome: 'answered' | 'reset' | 'stalled';
+  /** `aborted`: the client went away before the answer was written. */
+  outcome: 'answered' | 'reset' | 'stalled' | 'aborted';
   fault?: FaultKind;
   xiaomiCode?: number;
   body: string;
@@ -76,6 +77,11 @@ export interface FakeXiaomi {
   removeApp(clientId: string): void;
   setUser(input: Partial<FakeUser>): FakeUser;
   setFaults(faults: Partial<Faults>): void;
+  /**
+   * Faults for the next requests to one path, in order, before the random ones apply:
+   * `scriptFaults('/user/profile', ['html5xx', 'reset'])`; `'none'` answers normally.
+   */
+  scriptFaults(path: string, kinds: (FaultKind | 'none')[]): void;
   setQuirks(quirks: Partial<Quirks>): void;
   readonly requestLog: readonly RequestLogEntry[];
   clearLog(): void;
@@ -97,6 +103,9 @@ const route = (method: string, path: string): LogTarget => {
   return method === 'GET' && isOpenApiPath(path) ? 'openApi' : 'unknown';
 };
 
+const isFaultTarget = (target: LogTarget): target is FaultTarget =>
+  target === 'authorize' || target === 'token' || target === 'openApi';
+
 const notFound: Reply = {
   status: 404,
   headers: { 'content-type': 'text/plain' },
@@ -109,6 +118,7 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
   const store = new FakeStore(now);
   const macVerifier = new MacVerifier(now);
   let faults: Faults = { ...defaultFaults, ...options.faults };
+  const scriptedFaults = new Map<string, (FaultKind | 'none')[]>();
   let quirks: Quirks = { ...defaultQuirks, ...options.quirks };
   const requestLog: RequestLogEntry[] = [];
   let seq = 0;
@@ -173,16 +183,9 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const method = request.method ?? 'GET';
     const target = route(method, url.pathname);
-    const params = await readParams(request, url);
-    const latency = drawLatency(faults, random);
-    if (latency > 0) {
-      await sleep(latency);
-    }
-    // Faults strike before Xiaomi's logic runs, as a broken gateway would: no code is spent.
-    const fault =
-      target === 'decision' || target === 'unknown' ? undefined : drawFault(faults, target, random);
+    let params = new URLSearchParams(url.search);
     const log = (
-      entry: Pick<RequestLogEntry, 'status' | 'outcome' | 'body'> & { xiaomiCode?: number },
+      entry: Pick<RequestLogEntry, 'status' | 'outcome' | 'body' | 'xiaomiCode' | 'fault'>,
     ) => {
       requestLog.push({
         seq: seq++,
@@ -190,31 +193,50 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
         method,
         path: url.pathname,
         params: Object.fromEntries(params),
-        ...(fault ? { fault } : {}),
         ...entry,
         startedAt,
         durationMs: Date.now() - startedAt,
       });
     };
+    try {
+      params = await readParams(request, url);
+    } catch {
+      log({ status: 0, outcome: 'aborted', body: '' });
+      return;
+    }
+    const latency = drawLatency(faults, random);
+    if (latency > 0) {
+      await sleep(latency);
+    }
+    // Faults strike before Xiaomi's logic runs, as a broken gateway would: no code is spent.
+    const faultTarget = isFaultTarget(target) ? target : undefined;
+    const scripted = faultTarget && scriptedFaults.get(url.pathname.toLowerCase())?.shift();
+    const fault =
+      scripted === undefined
+        ? faultTarget && drawFault(faults, faultTarget, random)
+        : scripted === 'none'
+          ? undefined
+          : scripted;
     if (fault === 'reset') {
-      log({ status: 0, outcome: 'reset', body: '' });
+      log({ status: 0, outcome: 'reset', body: '', fault });
       request.socket.resetAndDestroy();
       return;
     }
     if (fault === 'stall') {
       // Left unanswered: the client's timeout or close() ends it.
-      log({ status: 0, outcome: 'stalled', body: '' });
+      log({ status: 0, outcome: 'stalled', body: '', fault });
       return;
     }
     const reply =
-      (fault && target !== 'decision' && target !== 'unknown'
-        ? faultReply(fault, target)
-        : undefined) ?? answer(target, request, url, params);
+      (fault && faultTarget && faultReply(fault, faultTarget)) ??
+      answer(target, request, url, params);
+    // A client that gave up (its timeout) still had its request processed, as on a real server.
     log({
       status: reply.status,
-      outcome: 'answered',
+      outcome: request.socket.destroyed ? 'aborted' : 'answered',
       body: reply.body,
-      ...(reply.xiaomiCode === undefined ? {} : { xiaomiCode: reply.xiaomiCode }),
+      xiaomiCode: reply.xiaomiCode,
+      fault,
     });
     response.writeHead(reply.status, {
       ...reply.headers,
@@ -273,6 +295,9 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
     },
     setFaults(next) {
       faults = { ...defaultFaults, ...next };
+    },
+    scriptFaults(path, kinds) {
+      scriptedFaults.set(path.toLowerCase(), [...kinds]);
     },
     setQuirks(next) {
       quirks = { ...defaultQuirks, ...next };

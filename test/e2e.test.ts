@@ -1,0 +1,303 @@
+/**
+ * Full sign-ins of the connector as it ships (the built `lib/testing.js`) against the fake Xiaomi,
+ * over real loopback sockets: Logto's two calls, the user's consent page, Xiaomi's three hosts.
+ */
+import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { loadBuiltConnector } from './fake-xiaomi/built-connector.ts';
+import type { FakeXiaomi } from './fake-xiaomi/index.ts';
+import { ManualClock, startFakeXiaomi } from './fake-xiaomi/index.ts';
+import type { Connector } from './fake-xiaomi/logto-host.ts';
+import { finishSignIn, startSignIn } from './fake-xiaomi/logto-host.ts';
+import type { ConsentChoice } from './fake-xiaomi/scripted-user.ts';
+import { passConsent } from './fake-xiaomi/scripted-user.ts';
+
+const redirectUri = 'https://logto.example.com/callback/xiaomi-e2e';
+const clock = new ManualClock(Date.now());
+let fake: FakeXiaomi;
+let config: Record<string, unknown>;
+let connector: Connector;
+
+beforeAll(async () => {
+  const { createXiaomiConnector } = await loadBuiltConnector();
+  fake = await startFakeXiaomi({ now: clock.now, apps: [{ redirectUris: [redirectUri] }] });
+  connector = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs: 3000 })({
+    getConfig: async () => config,
+  });
+});
+
+afterAll(async () => {
+  await fake.close();
+});
+
+beforeEach(() => {
+  fake.setFaults({});
+  fake.setApp({ ...fake.app, redirectUris: [redirectUri], permittedScopes: [1, 3, 4, 6] });
+  fake.setQuirks({});
+  config = { clientId: fake.app.clientId, clientSecret: fake.app.clientSecret, scope: '1' };
+});
+
+/** Step 1, the user on Xiaomi's page, and the callback query Xiaomi sends the browser back with. */
+const consentTo = async (choice: ConsentChoice, state = 'state-e2e') => {
+  const started = await startSignIn(connector, { redirectUri, state });
+  const outcome = await passConsent(started.authorizationUri, choice);
+  if (outcome.kind !== 'redirected') {
+    throw new Error(`Xiaomi stopped on error page ${String(outcome.xiaomiCode)}`);
+  }
+  return { started, query: outcome.query };
+};
+
+const signIn = async (choice: ConsentChoice = { decision: 'allow' }) => {
+  const { started, query } = await consentTo(choice);
+  return finishSignIn(connector, started, query);
+};
+
+const failureOf = async (promise: Promise<unknown>): Promise<ConnectorError> => {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ConnectorError);
+  const connectorError = error as ConnectorError;
+  expect(JSON.stringify(connectorError.data)).not.toContain(fake.app.clientSecret);
+  return connectorError;
+};
+
+describe('a sign-in the user allows', () => {
+  it('gives Logto the unionId as id, the nickname and the avatar', async () => {
+    const userInfo = await signIn();
+    expect(userInfo).toMatchObject({
+      id: fake.user.unionId,
+      name: fake.user.nickname,
+      avatar: fake.user.icon,
+      rawData: { unionId: fake.user.unionId, miliaoNick: fake.user.nickname },
+    });
+    expect(userInfo).not.toHaveProperty('email');
+    expect(userInfo).not.toHaveProperty('phone');
+  });
+
+  it('makes one token POST and only the Open API calls the granted scopes allow', async () => {
+    config.scope = '1 6';
+    fake.clearLog();
+    await signIn();
+    const calls = fake.requestLog.map((entry) => `${entry.method} ${entry.path}`);
+    expect(calls.filter((call) => call.startsWith('POST /oauth2/token'))).toHaveLength(1);
+    expect(calls).toContain('GET /user/profile');
+    expect(calls).toContain('GET /user/phoneAndEmail');
+    expect(calls).not.toContain('GET /user/openIdV2');
+  });
+
+  it('works where Logto’s admin API passes a getSession that throws', async () => {
+    const { started, query } = await consentTo({ decision: 'allow' });
+    const userInfo = await finishSignIn(connector, started, query, { withoutSession: true });
+    expect(userInfo.id).toBe(fake.user.unionId);
+  });
+
+  it('reads Xiaomi’s documented quirks: whitespace after the prefix, spaced keys, string codes', async () => {
+    fake.setQuirks({ prefixPadding: ' \r\n ', spacedKeys: true, stringErrorCodes: true });
+    expect((await signIn()).id).toBe(fake.user.unionId);
+  });
+});
+
+describe('each optional scope, granted or not', () => {
+  const scopes = {
+    3: (info: Awaited<ReturnType<typeof signIn>>) => (info.rawData as { openId?: string }).openId,
+    4: (info: Awaited<ReturnType<typeof signIn>>) => info.phone,
+    6: (info: Awaited<ReturnType<typeof signIn>>) => info.email,
+  };
+  const expected = {
+    3: () => expect.stringMatching(/^[\w-]{24}$/) as unknown,
+    4: () => fake.user.phone.replace('+', ''),
+    6: () => fake.user.email,
+  };
+
+  it.each([3, 4, 6] as const)('scope %i the user allows reaches Logto', async (scope) => {
+    config.scope = `1 ${scope}`;
+    expect(scopes[scope](await signIn())).toEqual(expected[scope]());
+  });
+
+  it.each([3, 4, 6] as const)(
+    'scope %i the user unticks is absent and the sign-in still succeeds',
+    async (scope) => {
+      config.scope = `1 ${scope}`;
+      const userInfo = await signIn({ decision: 'allow', scopes: [1] });
+      expect(userInfo.id).toBe(fake.user.unionId);
+      expect(scopes[scope](userInfo)).toBeUndefined();
+    },
+  );
+
+  it.each([3, 4, 6] as const)(
+    'scope %i Xiaomi never granted the app is absent and the sign-in still succeeds',
+    async (scope) => {
+      fake.setApp({ permittedScopes: [1] });
+      config.scope = `1 ${scope}`;
+      const userInfo = await signIn();
+      expect(userInfo.id).toBe(fake.user.unionId);
+      expect(scopes[scope](userInfo)).toBeUndefined();
+    },
+  );
+
+  it('an account without a phone or email gives neither, not empty strings', async () => {
+    fake.setUser({ phone: '', email: '' });
+    config.scope = '1 4 6';
+    const userInfo = await signIn();
+    expect(userInfo).not.toHaveProperty('phone');
+    expect(userInfo).not.toHaveProperty('email');
+    fake.setUser({ phone: '+8613800138000', email: 'leijun@example.com' });
+  });
+});
+
+describe('a sign-in that fails', () => {
+  it('fails with authorization_failed when the user denies consent', async () => {
+    const error = await failureOf(signIn({ decision: 'deny' }));
+    expect(error.code).toBe(ConnectorErrorCodes.AuthorizationFailed);
+  });
+
+  it('fails with social_auth_code_invalid when the same code comes back twice', async () => {
+    const { started, query } = await consentTo({ decision: 'allow' });
+    await finishSignIn(connector, started, query);
+    const error = await failureOf(finishSignIn(connector, started, query));
+    expect(error.code).toBe(ConnectorErrorCodes.SocialAuthCodeInvalid);
+  });
+
+  it('fails with social_auth_code_invalid when the code is older than five minutes', async () => {
+    const { started, query } = await consentTo({ decision: 'allow' });
+    clock.advance(5 * 60_000 + 1);
+    const error = await failureOf(finishSignIn(connector, started, query));
+    expect(error.code).toBe(ConnectorErrorCodes.SocialAuthCodeInvalid);
+  });
+
+  it('fails with invalid_config, without echoing the secret, when the Client Secret is wrong', async () => {
+    config.clientSecret = 'wrong-secret-7788';
+    const error = await failureOf(signIn());
+    expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
+    expect(JSON.stringify(error.data)).not.toContain('wrong-secret-7788');
+    expect(JSON.stringify(error.data)).toContain('96003');
+  });
+
+  it('never leaves Xiaomi’s page when Logto’s callback URL is not registered there', async () => {
+    fake.setApp({ redirectUris: ['https://logto.example.com/callback/other'] });
+    const started = await startSignIn(connector, { redirectUri, state: 's' });
+    expect(await passConsent(started.authorizationUri, { decision: 'allow' })).toEqual({
+      kind: 'refused',
+      status: 400,
+      xiaomiCode: 96010,
+    });
+  });
+
+  it('fails with invalid_config when the token exchange names another redirect URI', async () => {
+    const other = 'https://logto.example.com/callback/proxied';
+    fake.setApp({ redirectUris: [redirectUri, other] });
+    const { started, query } = await consentTo({ decision: 'allow' });
+    const error = await failureOf(
+      finishSignIn(connector, { ...started, redirectUri: other }, query, { withoutSession: true }),
+    );
+    expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
+    expect(JSON.stringify(error.data)).toContain('96010');
+  });
+
+  it('fails with invalid_config when the callback URL is unregistered before the exchange', async () => {
+    const { started, query } = await consentTo({ decision: 'allow' });
+    fake.setApp({ redirectUris: [] });
+    const error = await failureOf(finishSignIn(connector, started, query));
+    expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
+  });
+});
+
+describe('token storage', () => {
+  beforeEach(() => {
+    config.redirectUri = redirectUri;
+  });
+
+  it('hands Logto Xiaomi’s tokens, and a refresh token that works once', async () => {
+    const { started, query } = await consentTo({ decision: 'allow' });
+    const { tokenResponse, userInfo } = await connector.getTokenResponseAndUserInfo!(
+      { ...query, redirectUri },
+      async () => started.session,
+    );
+    expect(userInfo.id).toBe(fake.user.unionId);
+    expect(tokenResponse).toMatchObject({ token_type: 'mac', scope: '1', expires_in: 7_776_000 });
+    const refreshed = await connector.getAccessTokenByRefreshToken!(tokenResponse!.refresh_token!);
+    expect(refreshed.access_token).not.toBe(tokenResponse!.access_token);
+    expect(refreshed.refresh_token).not.toBe(tokenResponse!.refresh_token);
+    const error = await failureOf(
+      connector.getAccessTokenByRefreshToken!(tokenResponse!.refresh_token!),
+    );
+    expect(error.code).toBe(ConnectorErrorCodes.SocialAccessTokenInvalid);
+  });
+});
+
+describe('when Xiaomi breaks', () => {
+  const callsTo = (path: string) => fake.requestLog.filter((entry) => entry.path === path).length;
+
+  beforeEach(() => {
+    fake.clearLog();
+  });
+
+  it('retries a 5xx profile answer once and signs the user in', async () => {
+    fake.scriptFaults('/user/profile', ['html5xx']);
+    expect((await signIn()).id).toBe(fake.user.unionId);
+    expect(callsTo('/user/profile')).toBe(2);
+  });
+
+  it('retries a reset profile connection once and signs the user in', async () => {
+    fake.scriptFaults('/user/profile', ['reset']);
+    expect((await signIn()).id).toBe(fake.user.unionId);
+    expect(callsTo('/user/profile')).toBe(2);
+  });
+
+  it('never tries a profile call a third time: a 5xx, then a reset, fails with general', async () => {
+    fake.scriptFaults('/user/profile', ['html5xx', 'reset', 'none']);
+    const error = await failureOf(signIn());
+    expect(error.code).toBe(ConnectorErrorCodes.General);
+    expect(callsTo('/user/profile')).toBe(2);
+  });
+
+  it('fails with invalid_response on garbage from the profile call, without retrying', async () => {
+    fake.scriptFaults('/user/profile', ['garbage']);
+    expect((await failureOf(signIn())).code).toBe(ConnectorErrorCodes.InvalidResponse);
+    expect(callsTo('/user/profile')).toBe(1);
+  });
+
+  it('fails with social_invalid_access_token when the profile call answers 96008', async () => {
+    fake.setFaults({ openApiErrorCodes: [96008] });
+    fake.scriptFaults('/user/profile', ['errorEnvelope']);
+    expect((await failureOf(signIn())).code).toBe(ConnectorErrorCodes.SocialAccessTokenInvalid);
+  });
+
+  it('never retries the token exchange: an HTML 5xx fails with invalid_response', async () => {
+    fake.scriptFaults('/oauth2/token', ['html5xx']);
+    expect((await failureOf(signIn())).code).toBe(ConnectorErrorCodes.InvalidResponse);
+    expect(callsTo('/oauth2/token')).toBe(1);
+  });
+
+  it('never retries the token exchange: a reset fails with general', async () => {
+    fake.scriptFaults('/oauth2/token', ['reset']);
+    expect((await failureOf(signIn())).code).toBe(ConnectorErrorCodes.General);
+    expect(callsTo('/oauth2/token')).toBe(1);
+  });
+
+  it('gives up on a stalled token exchange with general once its time bound is spent', async () => {
+    const { createXiaomiConnector } = await loadBuiltConnector();
+    const quick = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs: 400 })({
+      getConfig: async () => config,
+    });
+    fake.scriptFaults('/oauth2/token', ['stall']);
+    const { started, query } = await consentTo({ decision: 'allow' });
+    const begin = Date.now();
+    const error = await failureOf(finishSignIn(quick, started, query));
+    expect(error.code).toBe(ConnectorErrorCodes.General);
+    expect(Date.now() - begin).toBeLessThan(400 + 300);
+  });
+
+  it('signs the user in when the optional openIdV2 and phoneAndEmail calls break', async () => {
+    config.scope = '1 3 4 6';
+    fake.scriptFaults('/user/openIdV2', ['garbage']);
+    fake.scriptFaults('/user/phoneAndEmail', ['errorEnvelope']);
+    const userInfo = await signIn();
+    expect(userInfo.id).toBe(fake.user.unionId);
+    expect(userInfo).not.toHaveProperty('email');
+    expect(userInfo.rawData).not.toHaveProperty('openId');
+  });
+});

@@ -1,0 +1,274 @@
+/**
+ * 300 sign-ins, 32 at a time, against a fake Xiaomi that breaks a fifth of its answers to the
+ * connector. Each failure is traced to the broken answer that decided it and checked against the
+ * connector's own error table, so the soak tests the error mapping and the retry policy too.
+ */
+import { inspect } from 'node:util';
+
+import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadBuiltConnector } from './fake-xiaomi/built-connector.ts';
+import type { FakeXiaomi, Faults, RequestLogEntry } from './fake-xiaomi/index.ts';
+import { seededRandom, startFakeXiaomi } from './fake-xiaomi/index.ts';
+import type { Connector } from './fake-xiaomi/logto-host.ts';
+import { finishSignIn, startSignIn } from './fake-xiaomi/logto-host.ts';
+import { passConsent } from './fake-xiaomi/scripted-user.ts';
+import {
+  heapUsedAfterGc,
+  openTcpSockets,
+  runPool,
+  settleTo,
+  watchOutgoingHosts,
+} from './fake-xiaomi/soak-probes.ts';
+
+const signIns = 300;
+const concurrency = 32;
+const timeoutMs = 1500;
+// Timers fire late on a busy machine; a sign-in may overrun its bound by this much.
+const timerSlackMs = 400;
+const seed = Number(process.env.SOAK_SEED ?? 20_251_201);
+const brokenShare = 0.2;
+const faults: Partial<Faults> = {
+  latencyMs: [0, 15],
+  rates: {
+    html5xx: brokenShare / 5,
+    reset: brokenShare / 5,
+    stall: brokenShare / 5,
+    garbage: brokenShare / 5,
+    errorEnvelope: brokenShare / 5,
+  },
+};
+const redirectUri = 'http://127.0.0.1/callback/xiaomi-soak';
+
+interface Outcome {
+  index: number;
+  code: string;
+  ms: number;
+  error?: ConnectorError;
+  userId?: string;
+}
+
+let fake: FakeXiaomi;
+let connector: Connector;
+let errorTable: Record<number, { code: ConnectorErrorCodes }>;
+
+beforeAll(async () => {
+  const built = await loadBuiltConnector();
+  errorTable = built.xiaomiErrorTable;
+  fake = await startFakeXiaomi({
+    apps: [{ redirectUris: [redirectUri] }],
+    random: seededRandom(seed),
+    // Idle keep-alive connections close soon, so the socket count can settle after the run.
+    keepAliveTimeoutMs: 300,
+  });
+  const config = {
+    clientId: fake.app.clientId,
+    clientSecret: fake.app.clientSecret,
+    scope: '1 3 4 6',
+  };
+  connector = await built.createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs })({
+    getConfig: async () => config,
+  });
+});
+
+afterAll(async () => {
+  await fake.close();
+});
+
+const signIn = async (index: number): Promise<Outcome> => {
+  const started = await startSignIn(connector, { redirectUri, state: `soak-${index}` });
+  const consent = await passConsent(started.authorizationUri, { decision: 'allow' });
+  if (consent.kind !== 'redirected' || !consent.query['code']) {
+    throw new Error('the consent page is spared by the faults and must not fail');
+  }
+  const code = consent.query['code'];
+  const begin = performance.now();
+  try {
+    const userInfo = await finishSignIn(connector, started, consent.query);
+    return { index, code, ms: performance.now() - begin, userId: userInfo.id };
+  } catch (error: unknown) {
+    if (!(error instanceof ConnectorError)) {
+      throw error;
+    }
+    return { index, code, ms: performance.now() - begin, error };
+  }
+};
+
+const runSignIns = async (total: number, firstIndex: number): Promise<Outcome[]> => {
+  const outcomes: Outcome[] = [];
+  await runPool(total, concurrency, async (index) => {
+    outcomes.push(await signIn(firstIndex + index));
+  });
+  return outcomes;
+};
+
+/** The Logto error codes a broken answer may become, by the connector's error table. */
+const allowedCodes = (entry: RequestLogEntry): string[] => {
+  switch (entry.fault) {
+    case 'html5xx':
+      // Retried while the budget lasts; past it, the HTML page itself is the answer.
+      return [ConnectorErrorCodes.InvalidResponse, ConnectorErrorCodes.General];
+    case 'garbage':
+      return [ConnectorErrorCodes.InvalidResponse];
+    case 'reset':
+    case 'stall':
+      return [ConnectorErrorCodes.General];
+    case 'errorEnvelope':
+      return [errorTable[entry.xiaomiCode!]?.code ?? ConnectorErrorCodes.General];
+    case undefined:
+      return [];
+  }
+};
+
+/**
+ * The calls a sign-in made, and the one that decided it: the token exchange if it broke,
+ * otherwise the last profile call. Broken openId and phoneAndEmail calls must not matter.
+ */
+const traceSignIn = (outcome: Outcome, log: readonly RequestLogEntry[]) => {
+  const tokenCalls = log.filter(
+    (entry) => entry.target === 'token' && entry.params['code'] === outcome.code,
+  );
+  expect(tokenCalls, 'the token exchange is never retried').toHaveLength(1);
+  const tokenCall = tokenCalls[0]!;
+  const accessToken = /"access_token":"([^"]+)"/.exec(tokenCall.body)?.[1];
+  const openApiCalls = accessToken
+    ? log.filter((entry) => entry.target === 'openApi' && entry.params['token'] === accessToken)
+    : [];
+  const profileCalls = openApiCalls.filter((entry) => entry.path === '/user/profile');
+  expect(profileCalls.length, 'an Open API call is retried at most once').toBeLessThanOrEqual(2);
+  const [firstProfileCall] = profileCalls;
+  if (
+    profileCalls.length === 1 &&
+    (firstProfileCall?.fault === 'reset' || firstProfileCall?.fault === 'html5xx')
+  ) {
+    expect(outcome.ms, 'a reset or 5xx profile call is retried within budget').toBeGreaterThan(
+      timeoutMs - 100,
+    );
+  }
+  const decisive = tokenCall.fault || !accessToken ? tokenCall : profileCalls.at(-1);
+  return {
+    calls: [tokenCall, ...openApiCalls],
+    allowed: decisive ? allowedCodes(decisive) : [],
+    sensitive: [fake.app.clientSecret, outcome.code, ...(accessToken ? [accessToken] : [])],
+  };
+};
+
+const tally = (counts: Record<string, number>, key: string) => {
+  counts[key] = (counts[key] ?? 0) + 1;
+};
+
+/** Checks every sign-in against the answers Xiaomi gave it, and sums up the run. */
+const checkOutcomes = (outcomes: readonly Outcome[], log: readonly RequestLogEntry[]) => {
+  const connectorCalls = log.filter(
+    (entry) => entry.target === 'token' || entry.target === 'openApi',
+  );
+  const faultsByKind: Record<string, number> = {};
+  const failuresByCode: Record<string, number> = {};
+  let slowTimeouts = 0;
+  for (const entry of connectorCalls) {
+    if (entry.fault) {
+      tally(faultsByKind, entry.fault);
+    }
+  }
+  for (const outcome of outcomes) {
+    const { calls, allowed, sensitive } = traceSignIn(outcome, log);
+    const context = `sign-in ${outcome.index}: ${calls
+      .map((call) => `${call.path} ${call.fault ?? call.outcome}`)
+      .join(', ')} -> ${outcome.error?.code ?? 'user info'}`;
+    expect(outcome.ms, context).toBeLessThanOrEqual(timeoutMs + timerSlackMs);
+    if (!outcome.error) {
+      expect(allowed, `${context}: a broken answer went unnoticed`).toEqual([]);
+      expect(outcome.userId).toBe(fake.user.unionId);
+      continue;
+    }
+    tally(failuresByCode, outcome.error.code);
+    const leaked = `${inspect(outcome.error, { depth: 10 })} ${JSON.stringify(outcome.error.data)}`;
+    for (const value of sensitive) {
+      expect(leaked, `${context}: the error echoes a secret`).not.toContain(value);
+    }
+    if (allowed.includes(outcome.error.code)) {
+      continue;
+    }
+    // Nothing broke, yet the sign-in hit its bound: the machine was too busy to answer in time.
+    expect(outcome.error.code, context).toBe(ConnectorErrorCodes.General);
+    expect(outcome.ms, context).toBeGreaterThanOrEqual(timeoutMs - 50);
+    slowTimeouts++;
+  }
+  return {
+    connectorCalls: connectorCalls.length,
+    brokenCalls: Object.values(faultsByKind).reduce((sum, count) => sum + count, 0),
+    faultsByKind,
+    failuresByCode,
+    succeeded: outcomes.filter((outcome) => !outcome.error).length,
+    slowTimeouts,
+    slowestMs: Math.max(...outcomes.map((outcome) => outcome.ms)),
+  };
+};
+
+const mb = (bytes: number) => (bytes / 1_048_576).toFixed(1);
+
+describe('300 sign-ins, 32 at a time, with 20% of Xiaomi’s answers broken', () => {
+  it('settle in time, fail only with the table’s codes, leak nothing and echo no secret', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const outgoing = watchOutgoingHosts();
+
+    try {
+      // Warm-up under the same faults and checks: loading and compiling code (the assertion
+      // library's too, some 2 MB) and filling the connection pool are not leaks.
+      await runSignIns(concurrency, 10_000);
+      fake.setFaults(faults);
+      checkOutcomes(await runSignIns(2 * concurrency, 20_000), fake.requestLog);
+      fake.setFaults({});
+      fake.clearLog();
+      const socketsBefore = {
+        process: await settleTo(openTcpSockets, 0, 3000),
+        fake: await settleTo(() => fake.openConnections(), 0, 1000),
+      };
+      const heapBefore = await heapUsedAfterGc();
+
+      fake.setFaults(faults);
+      const started = performance.now();
+      const outcomes = await runSignIns(signIns, 0);
+      const wallMs = performance.now() - started;
+      fake.setFaults({});
+      expect(outcomes).toHaveLength(signIns);
+      const figures = checkOutcomes(outcomes, fake.requestLog);
+      outcomes.length = 0;
+      fake.clearLog();
+
+      const socketsAfter = {
+        process: await settleTo(openTcpSockets, socketsBefore.process, 5000),
+        fake: await settleTo(() => fake.openConnections(), socketsBefore.fake, 1000),
+      };
+      const heapAfter = await heapUsedAfterGc();
+
+      console.log(
+        [
+          `soak (seed ${seed}): ${signIns} sign-ins, ${concurrency} at a time, in ${(wallMs / 1000).toFixed(1)} s`,
+          `  connector calls to Xiaomi: ${figures.connectorCalls}, broken: ${figures.brokenCalls} (${((figures.brokenCalls / figures.connectorCalls) * 100).toFixed(1)}%) ${JSON.stringify(figures.faultsByKind)}`,
+          `  succeeded: ${figures.succeeded}, failed: ${signIns - figures.succeeded} ${JSON.stringify(figures.failuresByCode)}, of which timed out with nothing broken: ${figures.slowTimeouts}`,
+          `  slowest sign-in: ${figures.slowestMs.toFixed(0)} ms (bound ${timeoutMs} ms)`,
+          `  TCP sockets in this process: ${socketsBefore.process} before, ${socketsAfter.process} after; open on the fake: ${socketsBefore.fake} before, ${socketsAfter.fake} after`,
+          `  heap after GC: ${mb(heapBefore)} MB before, ${mb(heapAfter)} MB after`,
+          `  hosts connected to: ${[...outgoing.hosts].join(', ')}; unhandled rejections: ${unhandled.length}`,
+        ].join('\n'),
+      );
+
+      expect(figures.brokenCalls / figures.connectorCalls).toBeGreaterThan(brokenShare * 0.75);
+      expect(figures.slowTimeouts, 'sign-ins that timed out with nothing broken').toBeLessThan(
+        signIns * 0.05,
+      );
+      expect(unhandled).toEqual([]);
+      expect([...outgoing.hosts]).toEqual(['127.0.0.1']);
+      expect(socketsAfter).toEqual(socketsBefore);
+      // What may remain is the fake's own record of 300 codes and token pairs (about 0.3 MB).
+      expect(heapAfter - heapBefore).toBeLessThan(1.5 * 1_048_576);
+    } finally {
+      outgoing.stop();
+      process.off('unhandledRejection', onUnhandled);
+    }
+  }, 60_000);
+});
