@@ -3,10 +3,11 @@
 // (got and its dependencies) is bundled into a chunk that is only imported at the first sign-in,
 // so Logto's start-up, which imports every connector, does not pay for it.
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 
 await rm('lib', { recursive: true, force: true });
-await build({
+const { metafile } = await build({
   entryPoints: { index: 'src/index.ts', testing: 'src/testing.ts' },
   outdir: 'lib',
   bundle: true,
@@ -16,7 +17,9 @@ await build({
   target: 'node20',
   external: ['@logto/connector-kit', 'zod'],
   chunkNames: 'chunks/[name]-[hash]',
-  legalComments: 'linked',
+  // The full licence texts go into one file below; comments alone would drop the MIT notices.
+  legalComments: 'none',
+  metafile: true,
   // got's CommonJS dependencies require Node built-ins (http2-wrapper needs `http2`); an ESM
   // bundle has no `require` unless it is made.
   banner: {
@@ -24,3 +27,23 @@ await build({
   },
   logLevel: 'warning',
 });
+
+// Every package whose code is bundled ships its licence with the connector.
+const packageDirs = new Set(
+  Object.keys(metafile.inputs)
+    .map((input) => /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1])
+    .filter((dir) => dir !== undefined),
+);
+const sections = [];
+for (const dir of [...packageDirs].sort()) {
+  const { name, version, license } = JSON.parse(
+    await readFile(path.join(dir, 'package.json'), 'utf8'),
+  );
+  const licenceFile = (await readdir(dir)).find((file) => /^(licen[cs]e|copying)/i.test(file));
+  const text = licenceFile ? await readFile(path.join(dir, licenceFile), 'utf8') : `${license}`;
+  sections.push(`## ${name}@${version} (${license})\n\n${text.trim()}\n`);
+}
+await writeFile(
+  'lib/THIRD_PARTY_LICENSES.md',
+  `# Third-party code bundled into lib/\n\n${sections.join('\n')}`,
+);

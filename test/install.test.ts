@@ -129,7 +129,7 @@ describe('npm pack', () => {
     const allowed = [
       /^lib\/index\.js$/,
       /^lib\/chunks\/[\w-]+\.js$/,
-      /^lib\/chunks\/[\w-]+\.js\.LEGAL\.txt$/,
+      /^lib\/THIRD_PARTY_LICENSES\.md$/,
       /^README(\.[\w-]+)?\.md$/,
       /^logo\.svg$/,
       /^logo-dark\.svg$/,
@@ -147,6 +147,8 @@ describe('npm pack', () => {
       'logo-dark.svg',
       'docs/install.md',
       'package.json',
+      'LICENSE',
+      'lib/THIRD_PARTY_LICENSES.md',
     ]) {
       expect(packed.files).toContain(required);
     }
