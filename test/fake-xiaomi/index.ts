@@ -66,6 +66,12 @@ export interface RequestLogEntry {
   durationMs: number;
 }
 
+export interface CannedAnswer {
+  status: number;
+  body: string;
+  contentType?: string;
+}
+
 export interface FakeXiaomi {
   origin: string;
   /** What `createXiaomiConnector({ endpoints })` takes. */
@@ -82,6 +88,11 @@ export interface FakeXiaomi {
    * `scriptFaults('/user/profile', ['html5xx', 'reset'])`; `'none'` answers normally.
    */
   scriptFaults(path: string, kinds: (FaultKind | 'none')[]): void;
+  /**
+   * A fixed answer for one path in place of Xiaomi's logic, for property tests over bodies;
+   * `undefined` restores the real one.
+   */
+  setCannedAnswer(path: string, answer: CannedAnswer | undefined): void;
   setQuirks(quirks: Partial<Quirks>): void;
   readonly requestLog: readonly RequestLogEntry[];
   clearLog(): void;
@@ -119,6 +130,7 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
   const macVerifier = new MacVerifier(now);
   let faults: Faults = { ...defaultFaults, ...options.faults };
   const scriptedFaults = new Map<string, (FaultKind | 'none')[]>();
+  const cannedAnswers = new Map<string, Reply>();
   let quirks: Quirks = { ...defaultQuirks, ...options.quirks };
   const requestLog: RequestLogEntry[] = [];
   let seq = 0;
@@ -229,6 +241,7 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
     }
     const reply =
       (fault && faultTarget && faultReply(fault, faultTarget)) ??
+      cannedAnswers.get(url.pathname.toLowerCase()) ??
       answer(target, request, url, params);
     // A client that gave up (its timeout) still had its request processed, as on a real server.
     log({
@@ -298,6 +311,17 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
     },
     scriptFaults(path, kinds) {
       scriptedFaults.set(path.toLowerCase(), [...kinds]);
+    },
+    setCannedAnswer(path, canned) {
+      if (canned) {
+        cannedAnswers.set(path.toLowerCase(), {
+          status: canned.status,
+          headers: { 'content-type': canned.contentType ?? 'application/json' },
+          body: canned.body,
+        });
+      } else {
+        cannedAnswers.delete(path.toLowerCase());
+      }
     },
     setQuirks(next) {
       quirks = { ...defaultQuirks, ...next };
