@@ -92,7 +92,6 @@ const text = fc.oneof(
   fc.constantFrom('', ' ', 'null', '96008', '0', 'ok', 'error'),
 );
 const scalar = fc.oneof(text, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
-const maybe = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined });
 
 describe('callback data', () => {
   it('whatever Logto posts, the outcome is a valid user info or a ConnectorError', async () => {
