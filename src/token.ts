@@ -3,6 +3,10 @@ import { toConnectorError } from './errors.ts';
 import { httpRequest, type Deadline } from './http.ts';
 import { decodeTokenResponse, type XiaomiToken } from './xiaomi-response.ts';
 
+type Grant =
+  | { grantType: 'authorization_code'; code: string }
+  | { grantType: 'refresh_token'; refreshToken: string };
+
 /**
  * POST with a form body, as Logto's own Xiaomi connector does in production: Xiaomi's docs show GET,
  * but a POST keeps the client secret out of URLs and proxy logs.
@@ -10,15 +14,26 @@ import { decodeTokenResponse, type XiaomiToken } from './xiaomi-response.ts';
  */
 const requestToken = async (
   tokenEndpoint: string,
-  form: URLSearchParams,
-  step: 'token' | 'refresh',
+  config: ConnectorConfig,
+  redirectUri: string,
+  grant: Grant,
   deadline: Deadline,
-  sensitive: string[],
 ): Promise<XiaomiToken> => {
+  const [step, grantField, grantValue] =
+    grant.grantType === 'authorization_code'
+      ? (['token', 'code', grant.code] as const)
+      : (['refresh', 'refresh_token', grant.refreshToken] as const);
+  const form = new URLSearchParams();
+  form.set('client_id', config.clientId);
+  form.set('client_secret', config.clientSecret);
+  form.set('redirect_uri', redirectUri);
+  form.set('grant_type', grant.grantType);
+  form.set(grantField, grantValue);
+
   const response = await httpRequest({ step, deadline, method: 'POST', url: tokenEndpoint, form });
   const decoded = decodeTokenResponse(step, response);
   if (!decoded.ok) {
-    throw toConnectorError(decoded.failure, sensitive);
+    throw toConnectorError(decoded.failure, [config.clientSecret, grantValue]);
   }
   return decoded.value;
 };
@@ -29,15 +44,14 @@ export const exchangeCode = async (
   config: ConnectorConfig,
   { code, redirectUri }: { code: string; redirectUri: string },
   deadline: Deadline,
-): Promise<XiaomiToken> => {
-  const form = new URLSearchParams();
-  form.set('client_id', config.clientId);
-  form.set('client_secret', config.clientSecret);
-  form.set('redirect_uri', redirectUri);
-  form.set('grant_type', 'authorization_code');
-  form.set('code', code);
-  return requestToken(tokenEndpoint, form, 'token', deadline, [config.clientSecret, code]);
-};
+): Promise<XiaomiToken> =>
+  requestToken(
+    tokenEndpoint,
+    config,
+    redirectUri,
+    { grantType: 'authorization_code', code },
+    deadline,
+  );
 
 /** Token storage: a single-use refresh token for a new access token and a new refresh token. */
 export const refreshToken = async (
@@ -45,15 +59,11 @@ export const refreshToken = async (
   config: ConnectorConfig,
   { refreshToken, redirectUri }: { refreshToken: string; redirectUri: string },
   deadline: Deadline,
-): Promise<XiaomiToken> => {
-  const form = new URLSearchParams();
-  form.set('client_id', config.clientId);
-  form.set('client_secret', config.clientSecret);
-  form.set('redirect_uri', redirectUri);
-  form.set('grant_type', 'refresh_token');
-  form.set('refresh_token', refreshToken);
-  return requestToken(tokenEndpoint, form, 'refresh', deadline, [
-    config.clientSecret,
-    refreshToken,
-  ]);
-};
+): Promise<XiaomiToken> =>
+  requestToken(
+    tokenEndpoint,
+    config,
+    redirectUri,
+    { grantType: 'refresh_token', refreshToken },
+    deadline,
+  );
