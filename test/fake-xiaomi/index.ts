@@ -114,6 +114,10 @@ const route = (method: string, path: string): LogTarget => {
   return method === 'GET' && isOpenApiPath(path) ? 'openApi' : 'unknown';
 };
 
+/** Repeated parameters (the consent form's scope checkboxes) joined with a comma. */
+const paramsRecord = (params: URLSearchParams): Record<string, string> =>
+  Object.fromEntries([...new Set(params.keys())].map((key) => [key, params.getAll(key).join(',')]));
+
 const isFaultTarget = (target: LogTarget): target is FaultTarget =>
   target === 'authorize' || target === 'token' || target === 'openApi';
 
@@ -204,7 +208,7 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
         target,
         method,
         path: url.pathname,
-        params: Object.fromEntries(params),
+        params: paramsRecord(params),
         ...entry,
         startedAt,
         durationMs: Date.now() - startedAt,

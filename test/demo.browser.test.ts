@@ -1,0 +1,120 @@
+// `npm run demo` in headless Chromium: the sign-in button, the fake consent page, the callback and
+// the result page, through allow and deny. Each run saves screenshots in .cache/; the ones in docs/
+// (for the README) are written when missing, or rewritten with UPDATE_DEMO_SCREENSHOTS=1, so that
+// a test run does not change committed files with every new port and token.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { Browser, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import type { Demo } from '../demo/server.ts';
+import { startDemo } from '../demo/server.ts';
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// A missing browser must not pass silently in CI (.ci/run installs it); on a laptop it is skipped.
+const skip = !existsSync(chromiumPath) && !process.env.CI;
+
+let demo: Demo;
+let browser: Browser;
+let page: Page;
+let downloadsDir: string;
+const requestedHosts = new Set<string>();
+
+const screenshot = async (name: string) => {
+  await page.screenshot({ path: join('.cache', name), fullPage: true });
+  const published = join('docs', name);
+  if (!existsSync(published) || process.env.UPDATE_DEMO_SCREENSHOTS) {
+    await page.screenshot({ path: published, fullPage: true });
+  }
+};
+
+describe.skipIf(skip)('the offline demo in a browser', () => {
+  beforeAll(async () => {
+    demo = await startDemo({ port: 0 });
+    downloadsDir = await mkdtemp(join(tmpdir(), 'demo-browser-'));
+    // Playwright gives every launch a fresh, temporary profile (user-data-dir).
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      downloadsPath: downloadsDir,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.close();
+    await rm(downloadsDir, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    page.on('request', (request) => requestedHosts.add(new URL(request.url()).hostname));
+  });
+
+  const toConsentPage = async () => {
+    await page.goto(demo.url);
+    await page.getByRole('button', { name: 'Continue with Xiaomi' }).click();
+    await page.waitForURL(/\/oauth2\/authorize\?/);
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toContain(
+      'wants to use your Xiaomi account',
+    );
+  };
+
+  it('signs in when the user allows, and shows the user info and every Xiaomi call', async () => {
+    await toConsentPage();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForSelector('[data-outcome="signed-in"]');
+
+    const userInfo = JSON.parse((await page.locator('#user-info').textContent()) ?? '{}') as {
+      id?: string;
+      name?: string;
+      email?: string;
+    };
+    expect(userInfo).toMatchObject({
+      id: 'uUnion_fake_4f1c2e',
+      name: 'Lei Jun (demo)',
+      email: 'leijun@example.com',
+    });
+    expect(await page.locator('#authorization-uri').textContent()).toContain(
+      '/oauth2/authorize?client_id=',
+    );
+    const calls = await page
+      .locator('tr[data-call]')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-call')));
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        '/oauth2/authorize',
+        '/oauth2/authorize/decision',
+        '/oauth2/token',
+        '/user/profile',
+      ]),
+    );
+    expect(await page.content()).not.toContain('fake-xiaomi-secret');
+    await screenshot('demo-allow.png');
+  });
+
+  it('shows authorization_failed when the user denies', async () => {
+    await toConsentPage();
+    await page.getByRole('button', { name: 'Deny' }).click();
+    await page.waitForSelector('[data-outcome="failed"]');
+    expect(await page.locator('#error-code').textContent()).toBe('authorization_failed');
+    await screenshot('demo-deny.png');
+  });
+
+  it('loads nothing from outside this machine', () => {
+    expect([...requestedHosts]).toEqual(['127.0.0.1']);
+  });
+});
