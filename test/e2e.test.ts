@@ -32,8 +32,14 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
+  // Xiaomi's clock in step with the connector's, which MAC nonces depend on.
+  clock.set(Date.now());
   fake.setFaults({});
-  fake.setApp({ ...fake.app, redirectUris: [redirectUri], permittedScopes: [1, 3, 4, 6] });
+  fake.setApp({
+    redirectUris: [redirectUri],
+    permittedScopes: [1, 3, 4, 6],
+    requireMac: false,
+  });
   fake.setQuirks({});
   config = { clientId: fake.app.clientId, clientSecret: fake.app.clientSecret, scope: '1' };
 });
@@ -202,6 +208,29 @@ describe('a sign-in that fails', () => {
     fake.setApp({ redirectUris: [] });
     const error = await failureOf(finishSignIn(connector, started, query));
     expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
+  });
+});
+
+describe('MAC-signed Open API calls', () => {
+  beforeEach(() => {
+    fake.setApp({ requireMac: true });
+  });
+
+  afterAll(() => {
+    fake.setApp({ requireMac: false });
+  });
+
+  it('signs the user in through an app that requires MAC when macSignature is on', async () => {
+    config.macSignature = true;
+    config.scope = '1 3 6';
+    const userInfo = await signIn();
+    expect(userInfo).toMatchObject({ id: fake.user.unionId, email: fake.user.email });
+  });
+
+  it('fails with authorization_failed (96012) when such an app gets unsigned calls', async () => {
+    const error = await failureOf(signIn());
+    expect(error.code).toBe(ConnectorErrorCodes.AuthorizationFailed);
+    expect(JSON.stringify(error.data)).toContain('96012');
   });
 });
 

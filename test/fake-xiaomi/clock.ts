@@ -7,4 +7,8 @@ export class ManualClock {
   advance(ms: number): void {
     this.time += ms;
   }
+
+  set(time: number): void {
+    this.time = time;
+  }
 }
