@@ -81,19 +81,19 @@ const send = async (request: Request): Promise<HttpResponse> => {
   }
 };
 
+/** One retry at most, and only while the budget lasts: after a network error or a 5xx answer. */
 export const httpRequest = async (request: Request): Promise<HttpResponse> => {
   if (!request.retryOnce) {
     return send(request);
   }
+  let response: HttpResponse;
   try {
-    const response = await send(request);
-    return transient(response.status) && request.deadline.remaining() > 0
-      ? await send(request)
-      : response;
+    response = await send(request);
   } catch (error: unknown) {
     if (request.deadline.remaining() > 0) {
       return send(request);
     }
     throw error;
   }
+  return transient(response.status) && request.deadline.remaining() > 0 ? send(request) : response;
 };

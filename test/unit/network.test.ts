@@ -181,3 +181,24 @@ describe('the package’s default export', () => {
     expect(uri.startsWith('https://account.xiaomi.com/oauth2/authorize?')).toBe(true);
   });
 });
+
+describe('retries', () => {
+  it('a 5xx then a reset on user/profile is not tried a third time', async () => {
+    let profileCalls = 0;
+    const endpoints = await startXiaomi((request, response) => {
+      if (!request.url?.startsWith('/user/profile')) {
+        ok(request, response);
+        return;
+      }
+      profileCalls += 1;
+      if (profileCalls === 1) {
+        response.writeHead(503).end('busy');
+        return;
+      }
+      request.socket.destroy();
+    });
+    const connector = await makeConnector(undefined, { endpoints });
+    await expectConnectorError(connector.getUserInfo(callback, signInSession), 'general');
+    expect(profileCalls).toBe(2);
+  });
+});
