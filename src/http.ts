@@ -1,30 +1,27 @@
-import type { Got } from 'got';
+import type { Agent, IncomingMessage, request as httpRequestFunction } from 'node:http';
 
 import { toConnectorError, type Step } from './errors.ts';
 
 export type HttpResponse = { status: number; body: string };
 
-/**
- * One got instance for the whole process, imported at the first sign-in rather than at start-up:
- * Logto imports every installed connector when it boots, and most never sign anyone in.
- * Keep-alive matters: a sign-in makes two to four calls to the same two Xiaomi hosts.
- */
-let client: Promise<Got> | undefined;
+type Transport = { request: typeof httpRequestFunction; agent: Agent };
 
-const httpClient = async (): Promise<Got> =>
-  (client ??= Promise.all([import('got'), import('node:http'), import('node:https')]).then(
-    ([{ got }, http, https]) =>
-      got.extend({
-        agent: {
-          http: new http.Agent({ keepAlive: true }),
-          https: new https.Agent({ keepAlive: true }),
-        },
-        // Retries are decided below, per call: the token exchange must never be repeated.
-        retry: { limit: 0 },
-        throwHttpErrors: false,
-        followRedirect: false,
-        responseType: 'text',
-      }),
+/**
+ * Node's own HTTP client, one keep-alive agent per protocol for the whole process: a sign-in makes
+ * two to four calls to the same two Xiaomi hosts. Not got: per request, got's options merging,
+ * hooks and stream layers cost more CPU than the whole rest of a sign-in, and kept this connector
+ * above half the official connector's CPU per sign-in (docs/benchmarks.md).
+ * Loaded at the first sign-in: Logto imports every installed connector when it boots, and most
+ * never sign anyone in.
+ */
+let transports: Promise<{ http: Transport; https: Transport }> | undefined;
+
+const loadTransports = async () =>
+  (transports ??= Promise.all([import('node:http'), import('node:https')]).then(
+    ([http, https]) => ({
+      http: { request: http.request, agent: new http.Agent({ keepAlive: true }) },
+      https: { request: https.request, agent: new https.Agent({ keepAlive: true }) },
+    }),
   ));
 
 /** A sign-in's time budget: every call, and every retry, must fit in what is left of it. */
@@ -55,26 +52,89 @@ type Request = {
 
 const transient = (status: number) => status >= 500;
 
+/** Xiaomi's answers are a few hundred bytes; a broken proxy must not fill the server's memory. */
+const maxBodyLength = 1 << 20;
+
+/** A code, never a message: Node's messages may carry the URL, and Open API URLs carry the token. */
+class TransportError extends Error {
+  constructor(readonly code: string) {
+    super(code);
+  }
+}
+
+/**
+ * One exchange, settled once: by the whole body, by an error of the request or the response (a
+ * reset mid-body included), or by the time budget running out, whichever comes first.
+ */
+const exchange = (
+  transport: Transport,
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  timeoutMs: number,
+): Promise<HttpResponse> =>
+  new Promise((resolve, reject) => {
+    const request = transport.request(url, { method, headers, agent: transport.agent });
+    const timer = setTimeout(() => {
+      reject(new TransportError('ETIMEDOUT'));
+      request.destroy();
+    }, timeoutMs);
+    const fail = (error: unknown) => {
+      clearTimeout(timer);
+      reject(error);
+    };
+    request.on('error', fail);
+    request.on('response', (response: IncomingMessage) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.length > maxBodyLength) {
+          fail(new TransportError('answer too large'));
+          request.destroy();
+        }
+      });
+      response.on('error', fail);
+      response.on('close', () => {
+        if (!response.complete) fail(new TransportError('ECONNRESET'));
+      });
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, body: text });
+      });
+    });
+    request.end(body);
+  });
+
 const send = async (request: Request): Promise<HttpResponse> => {
-  const got = await httpClient();
+  const { http, https } = await loadTransports();
   const remaining = request.deadline.remaining();
   if (remaining <= 0) {
     throw toConnectorError({ kind: 'network', step: request.step, reason: 'timed out' });
   }
+  const url = request.searchParams ? `${request.url}?${request.searchParams}` : request.url;
+  const body = request.form?.toString();
+  const headers: Record<string, string> = {
+    'user-agent': 'connector-xiaomi',
+    ...(body === undefined
+      ? {}
+      : {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': String(Buffer.byteLength(body)),
+        }),
+    ...request.headers?.(),
+  };
   try {
-    const response = await got(request.url, {
-      method: request.method,
-      searchParams: request.searchParams,
-      body: request.form?.toString(),
-      headers: {
-        ...(request.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-        ...request.headers?.(),
-      },
-      timeout: { request: remaining },
-    });
-    return { status: response.statusCode, body: response.body };
+    return await exchange(
+      url.startsWith('https:') ? https : http,
+      url,
+      request.method,
+      headers,
+      body,
+      remaining,
+    );
   } catch (error: unknown) {
-    // Only the error code: got's message may carry the URL, and Open API URLs carry the token.
     const code = (error as { code?: unknown }).code;
     const reason = code === 'ETIMEDOUT' ? 'timed out' : typeof code === 'string' ? code : 'failed';
     throw toConnectorError({ kind: 'network', step: request.step, reason });

@@ -248,5 +248,5 @@ for (const factory of factories) {
 }
 
 await writeFile(out, JSON.stringify(report, undefined, 2));
-// got keeps sockets and timers; Logto would keep running, this process has said all it had to.
+// Keep-alive sockets and timers stay open; Logto would keep running, this process has said all it had to.
 process.exit(0);

@@ -36,7 +36,10 @@ describe('config', () => {
       'Scope must be Xiaomi’s numeric',
     ],
     [{ clientId: '1', clientSecret: 's', scope: '1,3' }, 'Scope must be'],
-    [{ clientId: '1', clientSecret: 's', skipConfirm: 'yes' }, 'Skip Xiaomi’s confirmation page must be on or off'],
+    [
+      { clientId: '1', clientSecret: 's', skipConfirm: 'yes' },
+      'Skip Xiaomi’s confirmation page must be on or off',
+    ],
     [{ clientId: '1', clientSecret: 's', redirectUri: 'callback' }, 'Redirect URI must be'],
   ])('rejects %j with a message naming the field and the fix', (config, message) => {
     const result = configGuard.safeParse(config);

@@ -19,7 +19,7 @@ type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
 const servers: { server: Server; sockets: Set<Socket> }[] = [];
 
-/** A real socket on loopback: nock cannot stall or reset a got request faithfully. */
+/** A real socket on loopback: nock cannot stall or reset a request faithfully. */
 const startXiaomi = async (handler: Handler) => {
   const sockets = new Set<Socket>();
   const server = createServer(handler);
@@ -200,5 +200,27 @@ describe('retries', () => {
     const connector = await makeConnector(undefined, { endpoints });
     await expectConnectorError(connector.getUserInfo(callback, signInSession), 'general');
     expect(profileCalls).toBe(2);
+  });
+});
+
+describe('oversized answers', () => {
+  it('an endless body is cut off and fails the sign-in with a ConnectorError', async () => {
+    const endpoints = await startXiaomi((_, response) => {
+      response.writeHead(200);
+      const chunk = 'x'.repeat(64 * 1024);
+      const pump = () => {
+        while (response.write(chunk)) {
+          // fill the socket until it pushes back
+        }
+        response.once('drain', pump);
+      };
+      pump();
+    });
+    const connector = await makeConnector(undefined, { endpoints });
+    const data = await expectConnectorError(
+      connector.getUserInfo(callback, signInSession),
+      'general',
+    );
+    expect(data.errorDescription).toContain('answer too large');
   });
 });
