@@ -75,8 +75,23 @@ const describeBody = (response: HttpResponse): string =>
       ? 'an HTML page instead of JSON'
       : 'a body that is not a JSON object';
 
-const statusFailure = (step: Step, response: HttpResponse): Failure | undefined =>
-  response.status === 429 ? { kind: 'rate-limited', step, status: response.status } : undefined;
+/** An answer this connector cannot use; HTTP 429 says why better than its body does. */
+const unusable = (step: Step, response: HttpResponse, reason: string): Decoded<never> => ({
+  ok: false,
+  failure:
+    response.status === 429
+      ? { kind: 'rate-limited', step, status: response.status }
+      : { kind: 'unexpected', step, status: response.status, reason },
+});
+
+const xiaomiError = (
+  step: Step,
+  xiaomiCode: number | string,
+  description: unknown,
+): Decoded<never> => ({
+  ok: false,
+  failure: { kind: 'xiaomi', step, xiaomiCode, description: text(description) },
+});
 
 export type XiaomiToken = {
   accessToken: string;
@@ -94,40 +109,20 @@ export type XiaomiToken = {
 export const decodeTokenResponse = (step: Step, response: HttpResponse): Decoded<XiaomiToken> => {
   const parsed = parseBody(response.body);
   if (!parsed) {
-    return {
-      ok: false,
-      failure: statusFailure(step, response) ?? {
-        kind: 'unexpected',
-        step,
-        status: response.status,
-        reason: describeBody(response),
-      },
-    };
+    return unusable(step, response, describeBody(response));
   }
   const body = normaliseKeys(parsed);
   const code = errorCode(body.error);
   if (code !== undefined) {
-    return {
-      ok: false,
-      failure: {
-        kind: 'xiaomi',
-        step,
-        xiaomiCode: code,
-        description: text(body.error_description),
-      },
-    };
+    return xiaomiError(step, code, body.error_description);
   }
   const accessToken = text(body.access_token);
   if (!accessToken || response.status >= 300) {
-    return {
-      ok: false,
-      failure: statusFailure(step, response) ?? {
-        kind: 'unexpected',
-        step,
-        status: response.status,
-        reason: accessToken ? 'an error status' : 'no access_token in the answer',
-      },
-    };
+    return unusable(
+      step,
+      response,
+      accessToken ? 'an error status' : 'no access_token in the answer',
+    );
   }
   return {
     ok: true,
@@ -149,38 +144,23 @@ export const decodeTokenResponse = (step: Step, response: HttpResponse): Decoded
 export const decodeOpenApiResponse = (step: Step, response: HttpResponse): Decoded<JsonObject> => {
   const parsed = parseBody(response.body);
   if (!parsed) {
-    return {
-      ok: false,
-      failure: statusFailure(step, response) ?? {
-        kind: 'unexpected',
-        step,
-        status: response.status,
-        reason: describeBody(response),
-      },
-    };
+    return unusable(step, response, describeBody(response));
   }
   const body = normaliseKeys(parsed);
   const code = errorCode(body.code);
+  if (code !== undefined) {
+    return xiaomiError(step, code, body.description);
+  }
   const result = text(body.result)?.toLowerCase();
-  if (code !== undefined || (result !== undefined && result !== 'ok')) {
-    return {
-      ok: false,
-      failure:
-        code === undefined
-          ? { kind: 'unexpected', step, status: response.status, reason: `result "${result}"` }
-          : { kind: 'xiaomi', step, xiaomiCode: code, description: text(body.description) },
-    };
+  if (result !== undefined && result !== 'ok') {
+    return unusable(step, response, `result "${result.slice(0, 40)}"`);
   }
   if (!isObject(body.data) || response.status >= 300) {
-    return {
-      ok: false,
-      failure: statusFailure(step, response) ?? {
-        kind: 'unexpected',
-        step,
-        status: response.status,
-        reason: isObject(body.data) ? 'an error status' : 'no data in the answer',
-      },
-    };
+    return unusable(
+      step,
+      response,
+      isObject(body.data) ? 'an error status' : 'no data in the answer',
+    );
   }
   return { ok: true, value: normaliseKeys(body.data) };
 };
