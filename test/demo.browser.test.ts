@@ -8,15 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from './chromium.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import type { Demo } from '../demo/server.ts';
 import { startDemo } from '../demo/server.ts';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // A missing browser must not pass silently in CI (.ci/run installs it); on a laptop it is skipped.
-const skip = !existsSync(chromiumPath) && !process.env.CI;
+const skip = skipWithoutChromium;
 
 let demo: Demo;
 let browser: Browser;
@@ -37,20 +36,7 @@ describe.skipIf(skip)('the offline demo in a browser', () => {
     demo = await startDemo({ port: 0 });
     downloadsDir = await mkdtemp(join(tmpdir(), 'demo-browser-'));
     // Playwright gives every launch a fresh, temporary profile (user-data-dir).
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      downloadsPath: downloadsDir,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium({ downloadsPath: downloadsDir });
   });
 
   afterAll(async () => {

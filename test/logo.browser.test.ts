@@ -2,14 +2,13 @@
 // sign-in button and in the console, on light and dark themes. This renders both in headless
 // Chromium and checks they are valid, small and visibly Xiaomi's orange mark with its white "mi".
 // Set UPDATE_LOGO_PREVIEWS=1 to rewrite the reviewer previews in docs/.
-import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, skipWithoutChromium } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // A missing browser must not pass silently in CI; on a laptop without Chromium it is skipped.
-const skip = !existsSync(chromiumPath) && !process.env.CI;
+const skip = skipWithoutChromium;
 
 const logos = [
   { file: 'logo.svg', theme: 'light', background: '#ffffff' },
@@ -80,19 +79,7 @@ const countPixels = (src: string, size: number, background: string) =>
 
 describe.skipIf(skip)('logos', () => {
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ deviceScaleFactor: 1 });
     await page.setContent('<!doctype html><title>logos</title>');
   });
