@@ -1,0 +1,84 @@
+// How the measured processes load each connector and run one sign-in through it, the way Logto's
+// core does. Shared by worker.ts (steady state) and import-time.ts (cold start).
+import type {
+  ConnectorSession,
+  CreateConnector,
+  SocialConnector,
+  SocialUserInfo,
+} from '@logto/connector-kit';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { benchApp, redirectUri, type ConnectorName } from './plan.ts';
+import { routeOfficialToFake } from './route-official.ts';
+
+type Factory = CreateConnector<SocialConnector>;
+
+/** The file Logto imports for each package: `lib/index.js`. */
+export const packageEntry = (name: ConnectorName, libDirectory: string): string =>
+  name === 'official'
+    ? import.meta.resolve('@logto/connector-xiaomi')
+    : pathToFileURL(path.join(libDirectory, 'index.js')).href;
+
+/**
+ * The connector's factory, talking to the fake. The official is routed by rewriting origins in
+ * fetch's dispatcher (route-official.ts); ours is given the fake's origin through the endpoints
+ * option of `lib/testing.js`, the same build as `lib/index.js` with its endpoints configurable.
+ */
+export const loadFactory = async (
+  name: ConnectorName,
+  fakeOrigin: string,
+  libDirectory: string,
+): Promise<Factory> => {
+  if (name === 'official') {
+    await routeOfficialToFake(fakeOrigin);
+    return ((await import(packageEntry(name, libDirectory))) as { default: Factory }).default;
+  }
+  const testing = (await import(pathToFileURL(path.join(libDirectory, 'testing.js')).href)) as {
+    createXiaomiConnector: (options: {
+      endpoints: { authorize: string; token: string; openApi: string };
+    }) => Factory;
+  };
+  return testing.createXiaomiConnector({
+    endpoints: {
+      authorize: `${fakeOrigin}/oauth2/authorize`,
+      token: `${fakeOrigin}/oauth2/token`,
+      openApi: fakeOrigin,
+    },
+  });
+};
+
+export type SignIn = (code: string) => Promise<SocialUserInfo>;
+
+/**
+ * Both server-side steps of a sign-in as Logto runs them: the authorization URI (with the session
+ * it stores), then the callback with a code Xiaomi issued for that URI. The browser's part, the
+ * consent page, happened beforehand on the fake: `code` comes from there.
+ */
+export const signInWith = async (factory: Factory, scope: string): Promise<SignIn> => {
+  const config = { ...benchApp, scope };
+  const connector = await factory({ getConfig: async () => config });
+  let count = 0;
+  return async (code) => {
+    const state = `state-${count++}`;
+    const session: ConnectorSession = {};
+    await connector.getAuthorizationUri(
+      {
+        state,
+        redirectUri,
+        connectorId: 'xiaomi',
+        connectorFactoryId: 'xiaomi',
+        jti: state,
+        headers: { userAgent: 'bench' },
+      },
+      async (values) => {
+        Object.assign(session, values);
+      },
+    );
+    const user = await connector.getUserInfo({ code, state, redirectUri }, async () => session);
+    if (!user.id) {
+      throw new Error(`a sign-in returned no user id: ${JSON.stringify(user)}`);
+    }
+    return user;
+  };
+};
