@@ -36,7 +36,7 @@ export const warmUpSignIns = 2000;
 export const memoryWarmUpSignIns = 3000;
 export const memorySignIns = 10_000;
 export const memorySampleEvery = 1000;
-export const importSamples = 15;
+export const importSamples = 21;
 
 export type FakeCommand =
   | { type: 'mint'; count: number; scope: Scope }

@@ -34,7 +34,6 @@ const packageOf = ({ functionName, url }: ProfileNode['callFrame']): string => {
   }
   const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
   if (inPackage) return inPackage;
-  if (url.includes('/chunks/source-')) return 'got (bundled in lib/chunks)';
   if (url.includes(libDirectory) || url.includes('/lib/')) return 'connector-xiaomi lib/';
   if (url.includes('/bench/')) return 'bench harness';
   return url;

@@ -45,7 +45,7 @@ export const generated = (results: Results, verdicts: Verdict[]): string => {
   return [
     `Run of ${machine.date}, ${machine.duration}: ${machine.cpu}, ${machine.memory}, ${machine.os}, ` +
       `load average ${machine.load} at the start. Node.js ${machine.node}; ` +
-      `${connectorLabels.ours} ${machine.ours} (got ${machine.got}, bundled), ` +
+      `${connectorLabels.ours} ${machine.ours} (node:http), ` +
       `${connectorLabels.official} ${machine.official} (ky ${machine.ky}, fetch), ` +
       `@logto/connector-kit ${machine.connectorKit}.`,
     '',
@@ -282,17 +282,21 @@ export const chart = (results: Results): string => {
     );
     for (const bar of group.bars) {
       const x = scale(bar.ratio);
+      const target = group.metric.targets?.[key(bar.entry.row)];
+      const targetX = target === undefined ? undefined : scale(target);
       parts.push(
         `<rect x="${left}" y="${y + 1}" width="${Math.max(1, x - left).toFixed(1)}" height="${barHeight - 2}" fill="${bar.entry.color}"/>`,
-        `<text x="${(x + 6).toFixed(1)}" y="${y + barHeight - 3}" font-size="11" fill="#333">${bar.ratio.toFixed(2)}x · ${escape(group.metric.unit(bar.value))}</text>`,
       );
-      const target = group.metric.targets?.[key(bar.entry.row)];
-      if (target !== undefined) {
-        const tx = scale(target).toFixed(1);
+      if (targetX !== undefined) {
         parts.push(
-          `<line x1="${tx}" y1="${y}" x2="${tx}" y2="${y + barHeight}" stroke="#c00" stroke-width="2"/>`,
+          `<line x1="${targetX.toFixed(1)}" y1="${y}" x2="${targetX.toFixed(1)}" y2="${y + barHeight}" stroke="#c00" stroke-width="2"/>`,
         );
       }
+      // Right of the bar, and of its target mark when that lies further right.
+      const labelX = Math.max(x, targetX ?? 0) + 6;
+      parts.push(
+        `<text x="${labelX.toFixed(1)}" y="${y + barHeight - 3}" font-size="11" fill="#333">${bar.ratio.toFixed(2)}x · ${escape(group.metric.unit(bar.value))}</text>`,
+      );
       y += barHeight;
     }
     y += groupGap;

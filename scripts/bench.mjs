@@ -8,6 +8,7 @@
 //                                       profiles in .cache/bench/profiles
 //   npm run bench -- --patch <file>     benchmarks src/ with <file> (a git diff) applied, prints
 //                                       only: for trying an optimisation before making it
+//   npm run bench -- --render           rewrites the docs from the last full run, measuring nothing
 import { execFile, spawn } from 'node:child_process';
 import { cp, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -92,18 +93,23 @@ const compileMeasuredProcesses = async () => {
   });
 };
 
-await mkdir(work, { recursive: true });
-const [nodePath, libDirectory] = await Promise.all([
-  node22(),
-  patch ? buildPatched(patch) : buildSnapshot(),
-  compileMeasuredProcesses(),
-]);
-const entry = args.includes('--profile') ? 'bench/profile.ts' : 'bench/main.ts';
-const entryArgs = [libDirectory];
-if (args.includes('--quick')) entryArgs.push('--quick');
-// A patched build is not the package: it never overwrites the published figures.
-if (patch) entryArgs.push('--print-only');
-const child = spawn(nodePath, [entry, ...entryArgs], { cwd: root, stdio: 'inherit' });
+/** The script to run under Node 22, with its arguments; the connector built first if measured. */
+const command = async () => {
+  if (args.includes('--render')) return ['bench/render.ts'];
+  await mkdir(work, { recursive: true });
+  const [libDirectory] = await Promise.all([
+    patch ? buildPatched(patch) : buildSnapshot(),
+    compileMeasuredProcesses(),
+  ]);
+  const entryArgs = [libDirectory];
+  if (args.includes('--quick')) entryArgs.push('--quick');
+  // A patched build is not the package: it never overwrites the published figures.
+  if (patch) entryArgs.push('--print-only');
+  return [args.includes('--profile') ? 'bench/profile.ts' : 'bench/main.ts', ...entryArgs];
+};
+
+const [nodePath, commandLine] = await Promise.all([node22(), command()]);
+const child = spawn(nodePath, commandLine, { cwd: root, stdio: 'inherit' });
 child.on('exit', (code, signal) => {
   process.exitCode = code ?? (signal ? 1 : 0);
 });
