@@ -129,7 +129,11 @@ export type XiaomiConfig = z.infer<typeof configGuard>;
 
 export const formItems: ConnectorConfigFormItem[] = Object.entries(fields).map(
   ([key, field]: [string, Field]) =>
-    ({ key, required: !field.schema.isOptional(), ...field.form }) as ConnectorConfigFormItem,
+    ({
+      key,
+      required: !(field.schema instanceof z.ZodOptional),
+      ...field.form,
+    }) as ConnectorConfigFormItem,
 );
 
 /** The validated config with the scope list already normalised. */
