@@ -203,6 +203,17 @@ describe('the token endpoint', () => {
     expect((await exchange({ code })).error).toBe(96013);
   });
 
+  it('issues more single-use codes for the same consent, for load tests', async () => {
+    await start();
+    const code = await codeFor();
+    const more = fake.issueCodesLike(code, 2);
+    expect(new Set([code, ...more]).size).toBe(3);
+    for (const each of more) {
+      expect(await exchange({ code: each })).toHaveProperty('access_token');
+      expect((await exchange({ code: each })).error).toBe(96013);
+    }
+  });
+
   it('expires a code five minutes after it was issued', async () => {
     const clock = new ManualClock();
     await start({ now: clock.now });

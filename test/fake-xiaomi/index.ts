@@ -98,6 +98,10 @@ export interface FakeXiaomi {
   clearLog(): void;
   /** Connections open on the server side right now, idle keep-alive ones included. */
   openConnections(): Promise<number>;
+  /** Closes idle keep-alive connections, as a server does when their timeout runs out. */
+  closeIdleConnections(): void;
+  /** `count` more codes for the consent behind an unused `code` (load tests only). */
+  issueCodesLike(code: string, count: number): string[];
   close(): Promise<void>;
 }
 
@@ -338,6 +342,10 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
       new Promise((resolve, reject) => {
         server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
       }),
+    closeIdleConnections: () => {
+      server.closeIdleConnections();
+    },
+    issueCodesLike: (code, count) => store.issueCodesLike(code, count),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

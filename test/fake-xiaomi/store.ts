@@ -156,6 +156,18 @@ export class FakeStore {
     return code;
   }
 
+  /**
+   * Codes for the same consent as an unused `code`, as if the user had consented again: for load
+   * tests, where the consent page would cost more than the sign-ins it feeds.
+   */
+  issueCodesLike(code: string, count: number): string[] {
+    const grant = this.grants.get(code);
+    if (!grant || grant.used) {
+      throw new Error('issueCodesLike needs an unused code');
+    }
+    return Array.from({ length: count }, () => this.issueCode(grant));
+  }
+
   /** Single use: a code is spent by the first exchange that passes client authentication. */
   redeemCode(code: string, clientId: string, redirectUri: string): IssuedTokens {
     const grant = this.grants.get(code);
