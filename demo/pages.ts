@@ -1,12 +1,7 @@
 import type { RequestLogEntry } from '../test/fake-xiaomi/index.ts';
+import { escapeHtml as escape } from '../test/fake-xiaomi/wire.ts';
 
 import type { SignInResult } from './logto-part.ts';
-
-const escape = (text: string): string =>
-  text.replace(
-    /[&<>"']/g,
-    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!,
-  );
 
 const layout = (title: string, body: string) => `<!doctype html>
 <html lang="en">
