@@ -100,9 +100,6 @@ export type XiaomiToken = {
   scope?: string;
   tokenType?: string;
   macKey?: string;
-  macAlgorithm?: string;
-  openId?: string;
-  unionId?: string;
 };
 
 /** Decodes a token endpoint answer (code exchange or refresh); requires only `access_token`. */
@@ -133,9 +130,6 @@ export const decodeTokenResponse = (step: Step, response: HttpResponse): Decoded
       scope: text(body.scope),
       tokenType: text(body.token_type),
       macKey: text(body.mac_key),
-      macAlgorithm: text(body.mac_algorithm),
-      openId: text(body.openId) ?? text(body.open_id),
-      unionId: text(body.union_id) ?? text(body.unionId),
     },
   };
 };

@@ -12,8 +12,11 @@ describe('decoding Xiaomi’s answers', () => {
   });
 
   it('reads numbers sent where strings are expected', () => {
-    const decoded = decodeTokenResponse('token', ok('{"access_token":"a","scope":1,"openId":42}'));
-    expect(decoded).toMatchObject({ ok: true, value: { scope: '1', openId: '42' } });
+    const decoded = decodeTokenResponse(
+      'token',
+      ok('{"access_token":"a","scope":1,"refresh_token":42}'),
+    );
+    expect(decoded).toMatchObject({ ok: true, value: { scope: '1', refreshToken: '42' } });
   });
 
   it('treats error code 0 as success in an Open API envelope', () => {
