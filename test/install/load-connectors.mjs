@@ -115,18 +115,19 @@ const exercise = async (factory, config) => {
   const session = {};
   const state = 'state-from-logto';
   const redirectUri = 'https://auth.example.com/callback/connector-row-id';
+  // What Logto's sign-in experience passes to getAuthorizationUri.
+  const authorizationPayload = {
+    state,
+    redirectUri,
+    connectorId: 'connector-row-id',
+    connectorFactoryId: factory.metadata.id,
+    jti: 'interaction-jti',
+    headers: {},
+  };
   const { rawConnector } = await buildRawConnector(factory, async () => config);
   const authorization = await settle(async () =>
-    rawConnector.getAuthorizationUri(
-      {
-        state,
-        redirectUri,
-        connectorId: 'connector-row-id',
-        connectorFactoryId: factory.metadata.id,
-        jti: 'interaction-jti',
-        headers: {},
-      },
-      async (values) => Object.assign(session, values),
+    rawConnector.getAuthorizationUri(authorizationPayload, async (values) =>
+      Object.assign(session, values),
     ),
   );
   const afterAuthorization = await loadedFiles();
@@ -147,17 +148,7 @@ const exercise = async (factory, config) => {
     // A config saved before it was valid, e.g. by an older version or straight into the database.
     invalidConfig: await settle(async () => {
       const { rawConnector: broken } = await buildRawConnector(factory, async () => ({}));
-      return broken.getAuthorizationUri(
-        {
-          state,
-          redirectUri,
-          connectorId: 'connector-row-id',
-          connectorFactoryId: factory.metadata.id,
-          jti: 'interaction-jti',
-          headers: {},
-        },
-        async () => undefined,
-      );
+      return broken.getAuthorizationUri(authorizationPayload, async () => undefined);
     }),
   };
   return { authorization, session, failures, afterAuthorization };
