@@ -1,13 +1,10 @@
 // How the measured processes load each connector and run one sign-in through it, the way Logto's
 // core does. Shared by worker.ts (steady state) and import-time.ts (cold start).
-import type {
-  ConnectorSession,
-  CreateConnector,
-  SocialConnector,
-  SocialUserInfo,
-} from '@logto/connector-kit';
+import type { CreateConnector, SocialConnector, SocialUserInfo } from '@logto/connector-kit';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+import { LogtoHost } from '../test/fake-xiaomi/logto-host.ts';
 
 import { benchApp, redirectUri, type ConnectorName } from './plan.ts';
 import { routeOfficialToFake } from './route-official.ts';
@@ -51,31 +48,19 @@ export const loadFactory = async (
 export type SignIn = (code: string) => Promise<SocialUserInfo>;
 
 /**
- * Both server-side steps of a sign-in as Logto runs them: the authorization URI (with the session
- * it stores), then the callback with a code Xiaomi issued for that URI. The browser's part, the
- * consent page, happened beforehand on the fake: `code` comes from there.
+ * Both server-side steps of a sign-in as Logto's sign-in page runs them, through the same host
+ * model the tests use: the authorization URI (with the session Logto keeps), then the callback as
+ * the page posts it, `{ redirectUri, code }` without state, with the session read once. The
+ * browser's part, the consent page, happened beforehand on the fake: `code` comes from there.
  */
 export const signInWith = async (factory: Factory, scope: string): Promise<SignIn> => {
   const config = { ...benchApp, scope };
   const connector = await factory({ getConfig: async () => config });
-  let count = 0;
+  const { origin, pathname } = new URL(redirectUri);
+  const logto = new LogtoHost(connector, { origin, connectorId: pathname.split('/').pop()! });
   return async (code) => {
-    const state = `state-${count++}`;
-    const session: ConnectorSession = {};
-    await connector.getAuthorizationUri(
-      {
-        state,
-        redirectUri,
-        connectorId: 'xiaomi',
-        connectorFactoryId: 'xiaomi',
-        jti: state,
-        headers: { userAgent: 'bench' },
-      },
-      async (values) => {
-        Object.assign(session, values);
-      },
-    );
-    const user = await connector.getUserInfo({ code, state, redirectUri }, async () => session);
+    const attempt = await logto.start('sign-in page');
+    const user = await logto.finish(attempt, { code, state: attempt.state });
     if (!user.id) {
       throw new Error(`a sign-in returned no user id: ${JSON.stringify(user)}`);
     }

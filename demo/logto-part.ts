@@ -1,16 +1,20 @@
 import { randomBytes } from 'node:crypto';
 
-import type { ConnectorSession, SocialUserInfo } from '@logto/connector-kit';
+import type { SocialUserInfo } from '@logto/connector-kit';
 import { ConnectorError } from '@logto/connector-kit';
 
-import type { Connector } from '../test/fake-xiaomi/logto-host.ts';
 import type { FakeXiaomi, RequestLogEntry } from '../test/fake-xiaomi/index.ts';
+import {
+  LogtoHost,
+  LogtoPageError,
+  type Connector,
+  type SignInAttempt,
+} from '../test/fake-xiaomi/logto-host.ts';
 
 export const connectorId = 'xiaomi-demo';
 
 interface PendingSignIn {
-  authorizationUri: string;
-  session: ConnectorSession;
+  attempt: SignInAttempt;
   /** Where this sign-in's calls start in the fake's request log. */
   logStart: number;
 }
@@ -22,38 +26,36 @@ export interface SignInResult {
 }
 
 /**
- * What Logto does around a social connector: step 1 keeps the connector's session under a
- * cookie, step 2 posts the callback query with `redirectUri` and reads the session back.
+ * What Logto's sign-in page and core do around the connector, through the same host model the
+ * tests use (test/fake-xiaomi/logto-host.ts): step 1 keeps the connector's session in the sign-in
+ * interaction (here under a cookie); on the callback the page checks `state` itself and posts
+ * `{ redirectUri, code }` without it, and core hands the session to the connector once.
  */
 export class LogtoPart {
   private readonly pending = new Map<string, PendingSignIn>();
+  private readonly host: LogtoHost;
 
   constructor(
-    private readonly connector: Connector,
+    connector: Connector,
     private readonly fake: FakeXiaomi,
-    private readonly redirectUri: string,
-  ) {}
+    redirectUri: string,
+    /** The connector config, whose Scope field the demo's checkboxes stand for. */
+    private readonly config: { scope?: string },
+  ) {
+    const url = new URL(redirectUri);
+    this.host = new LogtoHost(connector, { origin: url.origin, connectorId });
+  }
 
   async start(scope: string | undefined): Promise<{ sessionId: string; authorizationUri: string }> {
     const sessionId = randomBytes(12).toString('base64url');
-    const session: ConnectorSession = {};
+    // Logto's sign-in page passes no scope: it comes from the config the admin saved.
+    this.config.scope = scope ?? '1';
     const logStart = this.fake.requestLog.length;
-    const authorizationUri = await this.connector.getAuthorizationUri(
-      {
-        state: randomBytes(12).toString('base64url'),
-        redirectUri: this.redirectUri,
-        connectorId,
-        connectorFactoryId: 'xiaomi',
-        jti: sessionId,
-        headers: {},
-        ...(scope ? { scope } : {}),
-      },
-      async (storage) => {
-        Object.assign(session, storage);
-      },
-    );
-    this.pending.set(sessionId, { authorizationUri, session, logStart });
-    return { sessionId, authorizationUri };
+    const attempt = await this.host.start('sign-in page', {
+      state: randomBytes(12).toString('base64url'),
+    });
+    this.pending.set(sessionId, { attempt, logStart });
+    return { sessionId, authorizationUri: attempt.authorizationUri };
   }
 
   async finish(
@@ -67,20 +69,18 @@ export class LogtoPart {
     this.pending.delete(sessionId);
     let outcome: SignInResult['outcome'];
     try {
-      const userInfo = await this.connector.getUserInfo(
-        { ...query, redirectUri: this.redirectUri },
-        async () => pending.session,
-      );
-      outcome = { userInfo };
+      outcome = { userInfo: await this.host.finish(pending.attempt, query) };
     } catch (error: unknown) {
       // Logto answers the sign-in page with the error's code and data; so does the demo.
       outcome =
         error instanceof ConnectorError
           ? { error: { code: error.code, data: error.data } }
-          : { error: { code: 'not a ConnectorError', data: String(error) } };
+          : error instanceof LogtoPageError
+            ? { error: { code: `Logto's sign-in page: ${error.phrase}`, data: {} } }
+            : { error: { code: 'not a ConnectorError', data: String(error) } };
     }
     return {
-      authorizationUri: pending.authorizationUri,
+      authorizationUri: pending.attempt.authorizationUri,
       // The browser's own requests (a favicon) are not Xiaomi calls.
       calls: this.fake.requestLog
         .slice(pending.logStart)

@@ -76,7 +76,7 @@ export const startDemo = async ({ port = 0, host = '127.0.0.1' } = {}): Promise<
   const connector = await createXiaomiConnector({ endpoints: fake.endpoints })({
     getConfig: async () => config,
   });
-  const logto = new LogtoPart(connector, fake, redirectUri);
+  const logto = new LogtoPart(connector, fake, redirectUri, config);
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', origin);

@@ -1,7 +1,27 @@
-import type { GetAuthorizationUri, GetConnectorConfig } from '@logto/connector-kit';
+import {
+  ConnectorErrorCodes,
+  type ConnectorSession,
+  type GetAuthorizationUri,
+  type GetConnectorConfig,
+  type SetSession,
+} from '@logto/connector-kit';
 
 import { readConfig } from './config.ts';
 import { requestedScopes } from './scopes.ts';
+
+/**
+ * Logto's "my account" API passes `notImplemented` from `@logto/cli` as `setSession`: it keeps no
+ * session, and its callback comes back with a `getSession` that throws the same way.
+ */
+const saveSession = async (setSession: SetSession, session: ConnectorSession): Promise<void> => {
+  try {
+    await setSession(session);
+  } catch (error: unknown) {
+    if ((error as { code?: unknown } | null)?.code !== ConnectorErrorCodes.NotImplemented) {
+      throw error;
+    }
+  }
+};
 
 /** Step 1: the Xiaomi consent page the browser is sent to. */
 export const getAuthorizationUri =
@@ -17,7 +37,7 @@ export const getAuthorizationUri =
 
     // What the callback needs: the exact redirect URI (Xiaomi compares it on the token exchange),
     // the state to check, and the scopes asked for, in case Xiaomi's token answer omits `scope`.
-    await setSession({ redirectUri, state, scope: scopes.join(' ') });
+    await saveSession(setSession, { redirectUri, state, scope: scopes.join(' ') });
 
     const query = new URLSearchParams();
     query.set('client_id', config.clientId);

@@ -1,4 +1,4 @@
-import type { ConnectorSession, GetSession } from '@logto/connector-kit';
+import { ConnectorErrorCodes, type ConnectorSession, type GetSession } from '@logto/connector-kit';
 
 import { toConnectorError } from './errors.ts';
 
@@ -16,21 +16,48 @@ const field = (data: Record<string, unknown>, key: string): string | undefined =
   return typeof value === 'string' && value !== '' ? value : undefined;
 };
 
+const noSignIn = () =>
+  toConnectorError({
+    kind: 'bad-callback',
+    reason:
+      'no sign-in with Xiaomi was started for it here (it may have expired, or come from another browser)',
+  });
+
+/** Logto's admin and "my account" APIs pass `notImplemented` from `@logto/cli` as `getSession`. */
+const isNotImplemented = (error: unknown): boolean =>
+  (error as { code?: unknown } | null)?.code === ConnectorErrorCodes.NotImplemented;
+
 /**
- * Logto's admin and account APIs pass a `getSession` that throws synchronously; the sign-in must
- * still work there, from what the callback data carries.
+ * What step 1 saved, or `undefined` where the caller keeps no session by design. Logto's sign-in
+ * page rejects with its own RequestError when nothing was saved, and the account center resolves
+ * `{}`: both mean no sign-in was started here, and the callback is refused. Only Logto's admin and
+ * "my account" APIs throw `ConnectorError(not_implemented)` (synchronously): there the callback's
+ * own redirect URI is all there is.
  */
 const readSession = async (getSession: GetSession): Promise<ConnectorSession | undefined> => {
+  let session: unknown;
   try {
-    return await getSession();
-  } catch {
-    return undefined;
+    session = await getSession();
+  } catch (error: unknown) {
+    if (isNotImplemented(error)) {
+      return undefined;
+    }
+    throw noSignIn();
   }
+  if (
+    typeof session !== 'object' ||
+    session === null ||
+    typeof (session as ConnectorSession).state !== 'string'
+  ) {
+    throw noSignIn();
+  }
+  return session as ConnectorSession;
 };
 
 /**
- * Step 2: what Xiaomi sent back through the browser, as Logto posts it:
- * `{ code, state, redirectUri }` or `{ error, error_description, state, redirectUri }`.
+ * Step 2: what Xiaomi sent back through the browser, as Logto posts it. Logto's sign-in page checks
+ * `state` itself and posts `{ redirectUri, code }` or `{ redirectUri, error, error_description }`
+ * without it; the account center posts `state` too, and then it must match the saved one.
  */
 export const readCallback = async (data: unknown, getSession: GetSession): Promise<Callback> => {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
@@ -54,8 +81,7 @@ export const readCallback = async (data: unknown, getSession: GetSession): Promi
   }
 
   const session = await readSession(getSession);
-  const state = field(callback, 'state');
-  if (session?.state !== undefined && state !== session.state) {
+  if (session && callback.state !== undefined && callback.state !== session.state) {
     throw toConnectorError({
       kind: 'bad-callback',
       reason: 'its state does not match this sign-in (was it started in another browser?)',

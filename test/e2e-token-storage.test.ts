@@ -7,13 +7,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { loadBuiltConnector } from './fake-xiaomi/built-connector.ts';
 import { startFakeXiaomi, type FakeXiaomi } from './fake-xiaomi/index.ts';
-import { startSignIn, type Connector } from './fake-xiaomi/logto-host.ts';
+import { LogtoHost, type Connector } from './fake-xiaomi/logto-host.ts';
 import { passConsent } from './fake-xiaomi/scripted-user.ts';
 
 const redirectUri = 'https://logto.example.com/callback/xiaomi-storage';
 let fake: FakeXiaomi;
 let config: Record<string, unknown>;
 let connector: Connector;
+let logto: LogtoHost;
 
 beforeAll(async () => {
   const { createXiaomiConnector } = await loadBuiltConnector();
@@ -21,6 +22,7 @@ beforeAll(async () => {
   connector = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs: 3000 })({
     getConfig: async () => config,
   });
+  logto = new LogtoHost(connector, { connectorId: 'xiaomi-storage' });
 });
 
 afterAll(async () => {
@@ -39,15 +41,12 @@ beforeEach(() => {
 
 /** A sign-in with token storage on: Logto calls getTokenResponseAndUserInfo instead of getUserInfo. */
 const signInKeepingTokens = async () => {
-  const started = await startSignIn(connector, { redirectUri, state: 'state-storage' });
-  const outcome = await passConsent(started.authorizationUri, { decision: 'allow' });
+  const attempt = await logto.start('sign-in page');
+  const outcome = await passConsent(attempt.authorizationUri, { decision: 'allow' });
   if (outcome.kind !== 'redirected') {
     throw new Error(`Xiaomi stopped on error page ${String(outcome.xiaomiCode)}`);
   }
-  return connector.getTokenResponseAndUserInfo!(
-    { ...outcome.query, redirectUri },
-    async () => started.session,
-  );
+  return logto.finishKeepingTokens(attempt, outcome.query);
 };
 
 const rejection = async (promise: Promise<unknown>): Promise<ConnectorError> => {

@@ -1,6 +1,8 @@
 /**
  * Full sign-ins of the connector as it ships (the built `lib/testing.js`) against the fake Xiaomi,
- * over real loopback sockets: Logto's two calls, the user's consent page, Xiaomi's three hosts.
+ * over real loopback sockets: Logto's two calls as each of Logto's callers makes them (the host
+ * model in fake-xiaomi/logto-host.ts, which cites Logto's code), the user's consent page, Xiaomi's
+ * hosts. Unless a test names another caller, it is Logto's sign-in page.
  */
 import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -8,22 +10,32 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadBuiltConnector } from './fake-xiaomi/built-connector.ts';
 import type { FakeXiaomi } from './fake-xiaomi/index.ts';
 import { ManualClock, startFakeXiaomi } from './fake-xiaomi/index.ts';
-import type { Connector } from './fake-xiaomi/logto-host.ts';
-import { finishSignIn, startSignIn } from './fake-xiaomi/logto-host.ts';
+import {
+  LogtoHost,
+  logtoCallers,
+  type Connector,
+  type LogtoCaller,
+} from './fake-xiaomi/logto-host.ts';
 import type { ConsentChoice } from './fake-xiaomi/scripted-user.ts';
 import { passConsent } from './fake-xiaomi/scripted-user.ts';
 
 const redirectUri = 'https://logto.example.com/callback/xiaomi-e2e';
+const accountCenterUri = 'https://logto.example.com/account/callback/social/xiaomi-e2e';
 const clock = new ManualClock(Date.now());
 let fake: FakeXiaomi;
 let config: Record<string, unknown>;
 let connector: Connector;
+let logto: LogtoHost;
 
 beforeAll(async () => {
   const { createXiaomiConnector } = await loadBuiltConnector();
   fake = await startFakeXiaomi({ now: clock.now, apps: [{ redirectUris: [redirectUri] }] });
   connector = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs: 3000 })({
     getConfig: async () => config,
+  });
+  logto = new LogtoHost(connector, {
+    origin: 'https://logto.example.com',
+    connectorId: 'xiaomi-e2e',
   });
 });
 
@@ -36,7 +48,8 @@ beforeEach(() => {
   clock.set(Date.now());
   fake.setFaults({});
   fake.setApp({
-    redirectUris: [redirectUri],
+    // Both callback URLs, as the admin guide says to register them for the account center.
+    redirectUris: [redirectUri, accountCenterUri],
     permittedScopes: [1, 3, 4, 6],
     requireMac: false,
   });
@@ -45,18 +58,21 @@ beforeEach(() => {
 });
 
 /** Step 1, the user on Xiaomi's page, and the callback query Xiaomi sends the browser back with. */
-const consentTo = async (choice: ConsentChoice, state = 'state-e2e') => {
-  const started = await startSignIn(connector, { redirectUri, state });
-  const outcome = await passConsent(started.authorizationUri, choice);
+const consentTo = async (choice: ConsentChoice, caller: LogtoCaller = 'sign-in page') => {
+  const attempt = await logto.start(caller);
+  const outcome = await passConsent(attempt.authorizationUri, choice);
   if (outcome.kind !== 'redirected') {
     throw new Error(`Xiaomi stopped on error page ${String(outcome.xiaomiCode)}`);
   }
-  return { started, query: outcome.query };
+  return { attempt, query: outcome.query };
 };
 
-const signIn = async (choice: ConsentChoice = { decision: 'allow' }) => {
-  const { started, query } = await consentTo(choice);
-  return finishSignIn(connector, started, query);
+const signIn = async (
+  choice: ConsentChoice = { decision: 'allow' },
+  caller: LogtoCaller = 'sign-in page',
+) => {
+  const { attempt, query } = await consentTo(choice, caller);
+  return logto.finish(attempt, query);
 };
 
 const failureOf = async (promise: Promise<unknown>): Promise<ConnectorError> => {
@@ -94,15 +110,92 @@ describe('a sign-in the user allows', () => {
     expect(calls).not.toContain('GET /user/openIdV2');
   });
 
-  it('works where Logto’s admin API passes a getSession that throws', async () => {
-    const { started, query } = await consentTo({ decision: 'allow' });
-    const userInfo = await finishSignIn(connector, started, query, { withoutSession: true });
-    expect(userInfo.id).toBe(fake.user.unionId);
-  });
-
   it('reads Xiaomi’s documented quirks: whitespace after the prefix, spaced keys, string codes', async () => {
     fake.setQuirks({ prefixPadding: ' \r\n ', spacedKeys: true, stringErrorCodes: true });
     expect((await signIn()).id).toBe(fake.user.unionId);
+  });
+});
+
+describe('each of Logto’s callers, posting what Logto’s code posts', () => {
+  const tokenRedirectUris = () =>
+    fake.requestLog
+      .filter((entry) => entry.path === '/oauth2/token')
+      .map((entry) => entry.params['redirect_uri']);
+
+  it.each(logtoCallers)('Logto’s %s signs the user in', async (caller) => {
+    fake.clearLog();
+    expect((await signIn({ decision: 'allow' }, caller)).id).toBe(fake.user.unionId);
+    expect(tokenRedirectUris()).toEqual([logto.callbackUri(caller)]);
+  });
+
+  it('the sign-in page posts { redirectUri, code } without state, and that signs the user in', async () => {
+    const { attempt, query } = await consentTo({ decision: 'allow' });
+    expect(query).toHaveProperty('state');
+    const posted = logto.connectorData(attempt, query);
+    expect(Object.keys(posted).sort()).toEqual(['code', 'redirectUri']);
+    const userInfo = await connector.getUserInfo(posted, logto.getSession(attempt));
+    expect(userInfo.id).toBe(fake.user.unionId);
+  });
+
+  it('the account center posts state and its own callback URL, and that signs the user in', async () => {
+    const { attempt, query } = await consentTo({ decision: 'allow' }, 'account center');
+    const posted = logto.connectorData(attempt, query);
+    expect(posted).toMatchObject({ state: attempt.state, redirectUri: accountCenterUri });
+    expect((await connector.getUserInfo(posted, logto.getSession(attempt))).id).toBe(
+      fake.user.unionId,
+    );
+  });
+
+  it('the sign-in page’s session is read once: the same callback posted twice fails without a second token call', async () => {
+    const { attempt, query } = await consentTo({ decision: 'allow' });
+    await logto.finish(attempt, query);
+    fake.clearLog();
+    const error = await failureOf(logto.finish(attempt, query));
+    expect(error.code).toBe(ConnectorErrorCodes.InvalidRequestParameters);
+    expect(tokenRedirectUris()).toEqual([]);
+  });
+
+  it.each(['sign-in page', 'account center'] as const)(
+    'a callback for which no sign-in was started is refused on the %s',
+    async (caller) => {
+      const { query } = await consentTo({ decision: 'allow' });
+      const elsewhere = await logto.start(caller);
+      // Nothing saved: what Logto holds when step 1 ran in another interaction or expired.
+      delete elsewhere.storage.connectorSession;
+      if (caller === 'account center') {
+        elsewhere.storage.connectorSession = {};
+      }
+      fake.clearLog();
+      const error = await failureOf(logto.finish(elsewhere, { ...query, state: elsewhere.state }));
+      expect(error.code).toBe(ConnectorErrorCodes.InvalidRequestParameters);
+      expect(JSON.stringify(error.data)).toContain('no sign-in');
+      expect(tokenRedirectUris()).toEqual([]);
+    },
+  );
+
+  it('a state that differs from the saved one is refused when a caller posts it', async () => {
+    const { attempt, query } = await consentTo({ decision: 'allow' }, 'account center');
+    const error = await failureOf(
+      connector.getUserInfo(
+        { ...logto.connectorData(attempt, query), state: 'forged' },
+        logto.getSession(attempt),
+      ),
+    );
+    expect(error.code).toBe(ConnectorErrorCodes.InvalidRequestParameters);
+  });
+
+  it('the admin API’s getSession that throws not_implemented signs in with the posted redirect URI', async () => {
+    const { attempt, query } = await consentTo({ decision: 'allow' }, 'admin API');
+    const posted = logto.connectorData(attempt, query);
+    expect(() => logto.getSession(attempt)()).toThrow(ConnectorError);
+    expect((await connector.getUserInfo(posted, logto.getSession(attempt))).id).toBe(
+      fake.user.unionId,
+    );
+  });
+
+  it('a scope the account center passes at step 1 is what Xiaomi is asked for', async () => {
+    const attempt = await logto.start('account center', { scope: '1 6' });
+    expect(new URL(attempt.authorizationUri).searchParams.get('scope')).toBe('1 6');
   });
 });
 
@@ -160,17 +253,17 @@ describe('a sign-in that fails', () => {
     expect(error.code).toBe(ConnectorErrorCodes.AuthorizationFailed);
   });
 
-  it('fails with social_auth_code_invalid when the same code comes back twice', async () => {
-    const { started, query } = await consentTo({ decision: 'allow' });
-    await finishSignIn(connector, started, query);
-    const error = await failureOf(finishSignIn(connector, started, query));
+  it('fails with social_auth_code_invalid when the same code comes back twice (account center)', async () => {
+    const { attempt, query } = await consentTo({ decision: 'allow' }, 'account center');
+    await logto.finish(attempt, query);
+    const error = await failureOf(logto.finish(attempt, query));
     expect(error.code).toBe(ConnectorErrorCodes.SocialAuthCodeInvalid);
   });
 
   it('fails with social_auth_code_invalid when the code is older than five minutes', async () => {
-    const { started, query } = await consentTo({ decision: 'allow' });
+    const { attempt, query } = await consentTo({ decision: 'allow' });
     clock.advance(5 * 60_000 + 1);
-    const error = await failureOf(finishSignIn(connector, started, query));
+    const error = await failureOf(logto.finish(attempt, query));
     expect(error.code).toBe(ConnectorErrorCodes.SocialAuthCodeInvalid);
   });
 
@@ -184,29 +277,27 @@ describe('a sign-in that fails', () => {
 
   it('never leaves Xiaomi’s page when Logto’s callback URL is not registered there', async () => {
     fake.setApp({ redirectUris: ['https://logto.example.com/callback/other'] });
-    const started = await startSignIn(connector, { redirectUri, state: 's' });
-    expect(await passConsent(started.authorizationUri, { decision: 'allow' })).toEqual({
+    const attempt = await logto.start('sign-in page');
+    expect(await passConsent(attempt.authorizationUri, { decision: 'allow' })).toEqual({
       kind: 'refused',
       status: 400,
       xiaomiCode: 96010,
     });
   });
 
-  it('fails with invalid_config when the token exchange names another redirect URI', async () => {
+  it('fails with invalid_config when the admin API posts another redirect URI than the code’s', async () => {
     const other = 'https://logto.example.com/callback/proxied';
     fake.setApp({ redirectUris: [redirectUri, other] });
-    const { started, query } = await consentTo({ decision: 'allow' });
-    const error = await failureOf(
-      finishSignIn(connector, { ...started, redirectUri: other }, query, { withoutSession: true }),
-    );
+    const { attempt, query } = await consentTo({ decision: 'allow' }, 'admin API');
+    const error = await failureOf(logto.finish({ ...attempt, redirectUri: other }, query));
     expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
     expect(JSON.stringify(error.data)).toContain('96010');
   });
 
   it('fails with invalid_config when the callback URL is unregistered before the exchange', async () => {
-    const { started, query } = await consentTo({ decision: 'allow' });
+    const { attempt, query } = await consentTo({ decision: 'allow' });
     fake.setApp({ redirectUris: [] });
-    const error = await failureOf(finishSignIn(connector, started, query));
+    const error = await failureOf(logto.finish(attempt, query));
     expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
   });
 });
@@ -240,11 +331,8 @@ describe('token storage', () => {
   });
 
   it('hands Logto Xiaomi’s tokens, and a refresh token that works once', async () => {
-    const { started, query } = await consentTo({ decision: 'allow' });
-    const { tokenResponse, userInfo } = await connector.getTokenResponseAndUserInfo!(
-      { ...query, redirectUri },
-      async () => started.session,
-    );
+    const { attempt, query } = await consentTo({ decision: 'allow' });
+    const { tokenResponse, userInfo } = await logto.finishKeepingTokens(attempt, query);
     expect(userInfo.id).toBe(fake.user.unionId);
     expect(tokenResponse).toMatchObject({ token_type: 'mac', scope: '1', expires_in: 7_776_000 });
     const refreshed = await connector.getAccessTokenByRefreshToken!(tokenResponse!.refresh_token!);
@@ -313,9 +401,11 @@ describe('when Xiaomi breaks', () => {
       getConfig: async () => config,
     });
     fake.scriptFaults('/oauth2/token', ['stall']);
-    const { started, query } = await consentTo({ decision: 'allow' });
+    const { attempt, query } = await consentTo({ decision: 'allow' });
     const begin = Date.now();
-    const error = await failureOf(finishSignIn(quick, started, query));
+    const error = await failureOf(
+      new LogtoHost(quick, { connectorId: 'xiaomi-e2e' }).finish(attempt, query),
+    );
     expect(error.code).toBe(ConnectorErrorCodes.General);
     expect(Date.now() - begin).toBeLessThan(400 + 300);
   });

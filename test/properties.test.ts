@@ -12,26 +12,36 @@ import { createXiaomiConnector } from '../src/testing.ts';
 
 import type { FakeXiaomi } from './fake-xiaomi/index.ts';
 import { startFakeXiaomi, tokenPrefix } from './fake-xiaomi/index.ts';
-import type { Connector } from './fake-xiaomi/logto-host.ts';
-import { startSignIn } from './fake-xiaomi/logto-host.ts';
+import {
+  LogtoHost,
+  logtoCallers,
+  type Connector,
+  type LogtoCaller,
+} from './fake-xiaomi/logto-host.ts';
 import { passConsent } from './fake-xiaomi/scripted-user.ts';
 
 const redirectUri = 'http://127.0.0.1/callback/xiaomi-properties';
+const accountCenterUri = 'http://127.0.0.1/account/callback/social/xiaomi-properties';
 const timeoutMs = 2000;
 const numRuns = 120;
 let fake: FakeXiaomi;
 let connector: Connector;
+let logto: LogtoHost;
 const config = { clientId: '', clientSecret: '', scope: '1 3 4 6' };
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
-  fake = await startFakeXiaomi({ apps: [{ redirectUris: [redirectUri] }] });
+  fake = await startFakeXiaomi({ apps: [{ redirectUris: [redirectUri, accountCenterUri] }] });
   config.clientId = fake.app.clientId;
   config.clientSecret = fake.app.clientSecret;
   connector = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs })({
     getConfig: async () => config,
+  });
+  logto = new LogtoHost(connector, {
+    origin: 'http://127.0.0.1',
+    connectorId: 'xiaomi-properties',
   });
 });
 
@@ -48,14 +58,14 @@ beforeEach(() => {
   }
 });
 
-/** A fresh sign-in up to the callback: the session Logto keeps and Xiaomi's callback query. */
-const consented = async () => {
-  const started = await startSignIn(connector, { redirectUri, state: 'prop-state' });
-  const outcome = await passConsent(started.authorizationUri, { decision: 'allow' });
+/** A fresh sign-in up to the callback, started by one of Logto's callers, and Xiaomi's query. */
+const consented = async (caller: LogtoCaller = 'sign-in page') => {
+  const attempt = await logto.start(caller, { state: 'prop-state' });
+  const outcome = await passConsent(attempt.authorizationUri, { decision: 'allow' });
   if (outcome.kind !== 'redirected') {
     throw new Error('consent failed');
   }
-  return { session: started.session, query: outcome.query };
+  return { attempt, query: outcome.query };
 };
 
 type Settled = { userInfo: SocialUserInfo } | { error: ConnectorError };
@@ -120,25 +130,22 @@ describe('callback data', () => {
             { requiredKeys: ['code'] },
           ),
         ),
-        fc.constantFrom('session', 'empty session', 'throwing getSession'),
-        async (data, sessionKind) => {
-          const { session, query } = await consented();
+        fc.constantFrom(...logtoCallers),
+        fc.boolean(),
+        async (data, caller, started) => {
+          const { attempt, query } = await consented(caller);
+          if (!started) {
+            // No sign-in started here: what each caller's storage then holds.
+            attempt.storage.connectorSession = caller === 'account center' ? {} : undefined;
+          }
           const callback =
             typeof data === 'object' &&
             data !== null &&
             (data as { code?: unknown }).code === '<valid>'
               ? { ...data, code: query['code'] }
               : data;
-          await settle(async () =>
-            connector.getUserInfo(
-              callback,
-              sessionKind === 'throwing getSession'
-                ? () => {
-                    throw new Error('not_implemented');
-                  }
-                : async () => (sessionKind === 'session' ? session : {}),
-            ),
-          );
+          // Apps that drive Logto's experience API post whatever they like as connectorData.
+          await settle(async () => connector.getUserInfo(callback, logto.getSession(attempt)));
         },
       ),
       { numRuns },
@@ -230,15 +237,13 @@ describe('Xiaomi’s answers', () => {
   it('whatever the token endpoint answers, the outcome is a valid user info or a ConnectorError', async () => {
     await fc.assert(
       fc.asyncProperty(status, tokenBody, async (tokenStatus, body) => {
-        const { session, query } = await consented();
+        const { attempt, query } = await consented();
         fake.setCannedAnswer('/oauth2/token', {
           status: tokenStatus,
           body,
           contentType: 'text/html',
         });
-        await settle(async () =>
-          connector.getUserInfo({ ...query, redirectUri }, async () => session),
-        );
+        await settle(async () => logto.finish(attempt, query));
       }),
       { numRuns },
     );
@@ -251,7 +256,7 @@ describe('Xiaomi’s answers', () => {
         fc.tuple(status, envelope(fc.record({ openid: scalar }, { requiredKeys: [] }))),
         fc.tuple(status, envelope(phoneAndEmailData)),
         async (profile, openId, phoneAndEmail) => {
-          const { session, query } = await consented();
+          const { attempt, query } = await consented();
           const answers = {
             '/user/profile': profile,
             '/user/openIdV2': openId,
@@ -260,9 +265,7 @@ describe('Xiaomi’s answers', () => {
           for (const [path, [answerStatus, body]] of Object.entries(answers)) {
             fake.setCannedAnswer(path, { status: answerStatus, body });
           }
-          const settled = await settle(async () =>
-            connector.getUserInfo({ ...query, redirectUri }, async () => session),
-          );
+          const settled = await settle(async () => logto.finish(attempt, query));
           if ('userInfo' in settled) {
             // Logto links accounts by these, so they are real addresses or absent.
             const { email, phone } = settled.userInfo;

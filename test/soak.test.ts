@@ -11,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBuiltConnector } from './fake-xiaomi/built-connector.ts';
 import type { FakeXiaomi, Faults, RequestLogEntry } from './fake-xiaomi/index.ts';
 import { seededRandom, startFakeXiaomi } from './fake-xiaomi/index.ts';
-import type { Connector } from './fake-xiaomi/logto-host.ts';
-import { finishSignIn, startSignIn } from './fake-xiaomi/logto-host.ts';
+import { LogtoHost } from './fake-xiaomi/logto-host.ts';
 import { passConsent } from './fake-xiaomi/scripted-user.ts';
 import {
   heapUsedAfterGc,
@@ -50,7 +49,7 @@ interface Outcome {
 }
 
 let fake: FakeXiaomi;
-let connector: Connector;
+let logto: LogtoHost;
 let errorTable: Record<number, { code: ConnectorErrorCodes }>;
 
 beforeAll(async () => {
@@ -67,9 +66,10 @@ beforeAll(async () => {
     clientSecret: fake.app.clientSecret,
     scope: '1 3 4 6',
   };
-  connector = await built.createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs })({
+  const connector = await built.createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs })({
     getConfig: async () => config,
   });
+  logto = new LogtoHost(connector, { origin: 'http://127.0.0.1', connectorId: 'xiaomi-soak' });
 });
 
 afterAll(async () => {
@@ -77,15 +77,15 @@ afterAll(async () => {
 });
 
 const signIn = async (index: number): Promise<Outcome> => {
-  const started = await startSignIn(connector, { redirectUri, state: `soak-${index}` });
-  const consent = await passConsent(started.authorizationUri, { decision: 'allow' });
+  const attempt = await logto.start('sign-in page', { state: `soak-${index}` });
+  const consent = await passConsent(attempt.authorizationUri, { decision: 'allow' });
   if (consent.kind !== 'redirected' || !consent.query['code']) {
     throw new Error('the consent page is spared by the faults and must not fail');
   }
   const code = consent.query['code'];
   const begin = performance.now();
   try {
-    const userInfo = await finishSignIn(connector, started, consent.query);
+    const userInfo = await logto.finish(attempt, consent.query);
     return { index, code, ms: performance.now() - begin, userId: userInfo.id };
   } catch (error: unknown) {
     if (!(error instanceof ConnectorError)) {

@@ -1,62 +1,204 @@
-import type { ConnectorSession, SocialConnector, SocialUserInfo } from '@logto/connector-kit';
+/**
+ * Logto around a social connector, modelled on Logto's own code for each of its callers. The
+ * tests, the demo and the benchmark drive the connector only through this, so nothing here may
+ * be kinder to the connector than Logto is. Files read in the public repository logto-io/logto:
+ *
+ * - Sign-in page (the experience app and API):
+ *   `packages/experience/src/pages/SocialSignInWebCallback/use-social-sign-in-listener.ts` takes
+ *   `state` out of the callback query and checks it in the browser, then posts the rest with
+ *   `redirectUri: ${origin}/callback/${connectorId}` placed first, so a query parameter of that
+ *   name wins. `packages/core/src/routes/interaction/utils/social-verification.ts`
+ *   (`assignConnectorSessionResult`, `getConnectorSessionResult`) keeps what `setSession` saved in
+ *   the OIDC interaction's result, and `getSession` reads it and deletes it; with nothing saved it
+ *   rejects with Logto's RequestError `session.connector_validation_session_not_found`.
+ * - Account center (linking Xiaomi to a signed-in account):
+ *   `packages/account/src/pages/SocialCallback/index.tsx` checks `state` in the browser too, then
+ *   posts every query parameter, `state` included, and
+ *   `redirectUri: ${origin}/account/callback/social/${connectorId}` placed last.
+ *   `packages/core/src/routes/experience/classes/verifications/social-verification.ts`
+ *   (`createSocialAuthorizationSession`, `verifySocialIdentity` with `'verificationRecord'`)
+ *   keeps the session in the verification record (`{}` until one is saved), uses the record's
+ *   id as `jti`, and resolves it on every `getSession`, without deleting it.
+ * - Admin API and "my account" API: `packages/core/src/routes/admin-user/social.ts` and
+ *   `packages/core/src/routes-me/social.ts` pass `notImplemented` from `@logto/cli` (a function
+ *   that throws `ConnectorError(not_implemented)` synchronously) as `getSession`, and the
+ *   "my account" route passes it as `setSession` too, with `jti: ''`.
+ */
+import {
+  type ConnectorSession,
+  type GetSession,
+  type SetSession,
+  type SocialConnector,
+  type SocialUserInfo,
+  type TokenResponse,
+} from '@logto/connector-kit';
+import { notImplemented } from '@logto/cli/lib/connector/consts.js';
 
 /** A connector as Logto holds it once `createConnector({ getConfig })` has run. */
 export type Connector = Pick<
   SocialConnector,
+  | 'metadata'
   | 'getAuthorizationUri'
   | 'getUserInfo'
   | 'getTokenResponseAndUserInfo'
   | 'getAccessTokenByRefreshToken'
 >;
 
-export interface StartedSignIn {
-  authorizationUri: string;
-  redirectUri: string;
-  /** What the connector put in Logto's interaction storage, read back in step 2. */
-  session: ConnectorSession;
+export const logtoCallers = ['sign-in page', 'account center', 'admin API'] as const;
+export type LogtoCaller = (typeof logtoCallers)[number];
+
+/** Logto core's own error type (not a ConnectorError), as its `assertThat(…, code)` throws it. */
+export class LogtoRequestError extends Error {
+  readonly status = 400;
+
+  constructor(readonly code: string) {
+    super(code);
+  }
 }
 
-/** Step 1, as Logto's sign-in experience calls it. */
-export const startSignIn = async (
-  connector: Connector,
-  {
-    redirectUri,
-    state,
-    connectorId = 'xiaomi-e2e',
-  }: { redirectUri: string; state: string; connectorId?: string },
-): Promise<StartedSignIn> => {
-  const session: ConnectorSession = {};
-  const authorizationUri = await connector.getAuthorizationUri(
-    {
-      state,
-      redirectUri,
-      connectorId,
-      connectorFactoryId: 'xiaomi',
-      jti: `jti-${state}`,
-      headers: { userAgent: 'fake-logto' },
-    },
-    async (storage) => {
-      Object.assign(session, storage);
-    },
-  );
-  return { authorizationUri, redirectUri, session };
+/** What the browser's page refuses before the connector is ever called. */
+export class LogtoPageError extends Error {
+  constructor(readonly phrase: string) {
+    super(phrase);
+  }
+}
+
+export type SignInAttempt = {
+  caller: LogtoCaller;
+  authorizationUri: string;
+  /** The redirect URI step 1 was called with, which the page posts back too. */
+  redirectUri: string;
+  /** What the browser kept to check the callback's `state` against. */
+  state: string;
+  /**
+   * Where Logto keeps what `setSession` saved: the OIDC interaction's result for the sign-in page,
+   * the verification record for the account center, nowhere for the admin API.
+   */
+  storage: { connectorSession?: ConnectorSession };
 };
 
-/**
- * Step 2: the sign-in page posts every callback query parameter plus `redirectUri`. Logto's admin
- * and account APIs pass a `getSession` that throws synchronously; `withoutSession` plays that.
- */
-export const finishSignIn = async (
-  connector: Connector,
-  started: Pick<StartedSignIn, 'redirectUri' | 'session'>,
-  callbackQuery: Record<string, string>,
-  { withoutSession = false }: { withoutSession?: boolean } = {},
-): Promise<SocialUserInfo> =>
-  connector.getUserInfo(
-    { ...callbackQuery, redirectUri: started.redirectUri },
-    withoutSession
-      ? () => {
-          throw new Error('not_implemented: getSession is unavailable here');
+export type LogtoHostOptions = {
+  origin?: string;
+  connectorId?: string;
+  /** The redirect URI an app hands the admin API, which Logto does not choose. */
+  adminRedirectUri?: string;
+};
+
+let attempts = 0;
+
+export class LogtoHost {
+  readonly origin: string;
+  readonly connectorId: string;
+  private readonly adminRedirectUri: string;
+
+  constructor(
+    private readonly connector: Connector,
+    options: LogtoHostOptions = {},
+  ) {
+    this.origin = options.origin ?? 'https://logto.example.com';
+    this.connectorId = options.connectorId ?? 'xiaomi-e2e';
+    this.adminRedirectUri = options.adminRedirectUri ?? this.callbackUri('sign-in page');
+  }
+
+  /** The callback URL each caller sends Xiaomi's redirect to (and that Xiaomi must know). */
+  callbackUri(caller: LogtoCaller): string {
+    switch (caller) {
+      case 'sign-in page':
+        return `${this.origin}/callback/${this.connectorId}`;
+      case 'account center':
+        return `${this.origin}/account/callback/social/${this.connectorId}`;
+      case 'admin API':
+        return this.adminRedirectUri;
+    }
+  }
+
+  /**
+   * Step 1. Only the account center and the "my account" API accept a custom `scope`; the sign-in
+   * page's route omits it from its payload.
+   */
+  async start(
+    caller: LogtoCaller,
+    { scope, state = `state-${++attempts}` }: { scope?: string; state?: string } = {},
+  ): Promise<SignInAttempt> {
+    const storage: SignInAttempt['storage'] = {};
+    const redirectUri = this.callbackUri(caller);
+    const save: SetSession = async (session) => {
+      storage.connectorSession = session;
+    };
+    const authorizationUri = await this.connector.getAuthorizationUri(
+      {
+        state,
+        redirectUri,
+        connectorId: this.connectorId,
+        connectorFactoryId: this.connector.metadata.id,
+        jti: caller === 'admin API' ? '' : `jti-${state}`,
+        headers: { userAgent: 'Mozilla/5.0 (logto-host model)' },
+        ...(caller !== 'sign-in page' && scope !== undefined && { scope }),
+      },
+      caller === 'admin API' ? notImplemented : save,
+    );
+    if (caller === 'account center') {
+      storage.connectorSession ??= {};
+    }
+    return { caller, authorizationUri, redirectUri, state, storage };
+  }
+
+  /** The `connectorData` each caller posts for a callback query, after its own state check. */
+  connectorData(attempt: SignInAttempt, query: Record<string, string>): Record<string, string> {
+    switch (attempt.caller) {
+      case 'sign-in page': {
+        const { state, ...rest } = query;
+        if (state !== attempt.state) {
+          throw new LogtoPageError('error.invalid_connector_auth');
         }
-      : async () => started.session,
-  );
+        return { redirectUri: attempt.redirectUri, ...rest };
+      }
+      case 'account center':
+        if (query['state'] !== attempt.state) {
+          throw new LogtoPageError('error.invalid_connector_auth');
+        }
+        return { ...query, redirectUri: attempt.redirectUri };
+      case 'admin API':
+        return { ...query, redirectUri: attempt.redirectUri };
+    }
+  }
+
+  /** The `getSession` each caller hands the connector. */
+  getSession(attempt: SignInAttempt): GetSession {
+    switch (attempt.caller) {
+      case 'sign-in page':
+        return async () => {
+          const session = attempt.storage.connectorSession;
+          if (session === undefined) {
+            throw new LogtoRequestError('session.connector_validation_session_not_found');
+          }
+          delete attempt.storage.connectorSession;
+          return session;
+        };
+      case 'account center':
+        return async () => attempt.storage.connectorSession ?? {};
+      case 'admin API':
+        return notImplemented;
+    }
+  }
+
+  /** Step 2 as `getUserInfo`, from the query Xiaomi redirected the browser back with. */
+  async finish(attempt: SignInAttempt, query: Record<string, string>): Promise<SocialUserInfo> {
+    return this.connector.getUserInfo(this.connectorData(attempt, query), this.getSession(attempt));
+  }
+
+  /** Step 2 with token storage on: Logto calls `getTokenResponseAndUserInfo` instead. */
+  async finishKeepingTokens(
+    attempt: SignInAttempt,
+    query: Record<string, string>,
+  ): Promise<{ tokenResponse?: TokenResponse; userInfo: SocialUserInfo }> {
+    const { getTokenResponseAndUserInfo } = this.connector;
+    if (!getTokenResponseAndUserInfo) {
+      throw new Error('the connector does not support token storage');
+    }
+    return getTokenResponseAndUserInfo(
+      this.connectorData(attempt, query),
+      this.getSession(attempt),
+    );
+  }
+}

@@ -6,6 +6,7 @@ import {
   clientId,
   expectConnectorError,
   makeConnector,
+  throwingGetSession,
   redirectUri,
 } from './fixtures.ts';
 
@@ -81,5 +82,11 @@ describe('getAuthorizationUri', () => {
       }),
       'general',
     );
+  });
+
+  it('builds the URL where Logto’s "my account" API passes notImplemented as setSession', async () => {
+    const connector = await makeConnector(baseConfig);
+    const url = new URL(await connector.getAuthorizationUri(payload, throwingGetSession));
+    expect(url.searchParams.get('state')).toBe('state-1');
   });
 });

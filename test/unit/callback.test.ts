@@ -1,9 +1,13 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 
+import type { GetSession } from '@logto/connector-kit';
+
 import {
+  accountCenterCallback,
   authorizationCode,
   callback,
+  noSessionSaved,
   expectConnectorError,
   makeConnector,
   redirectUri,
@@ -15,13 +19,44 @@ import {
 import { accountHost, mockProfile, mockToken } from './nock.ts';
 
 describe('callback', () => {
-  it('signs in from { code, state, redirectUri } as Logto posts it', async () => {
+  it('signs in from { redirectUri, code } without state, as Logto’s sign-in page posts it', async () => {
     mockToken();
     mockProfile();
     const connector = await makeConnector();
     await expect(connector.getUserInfo(callback, signInSession)).resolves.toMatchObject({
       id: 'union-1',
     });
+  });
+
+  it('signs in from { code, state, redirectUri }, as Logto’s account center posts it', async () => {
+    mockToken();
+    mockProfile();
+    const connector = await makeConnector();
+    await expect(
+      connector.getUserInfo(accountCenterCallback, signInSession),
+    ).resolves.toMatchObject({ id: 'union-1' });
+  });
+
+  it.each([
+    ['Logto’s sign-in page rejects with its RequestError', noSessionSaved],
+    ['the account center resolves an empty session', sessionOf({})],
+    ['a session store fails with another error', () => Promise.reject(new TypeError('down'))],
+    [
+      'getSession throws another error synchronously',
+      (() => {
+        throw new TypeError('down');
+      }) as GetSession,
+    ],
+  ])('refuses a callback for which no sign-in was started: %s', async (_, getSession) => {
+    const token = nock(accountHost).post('/oauth2/token').reply(200, tokenBody());
+    const connector = await makeConnector();
+    const data = await expectConnectorError(
+      connector.getUserInfo(callback, getSession),
+      'invalid_request_parameters',
+    );
+    expect(data.errorDescription).toContain('no sign-in');
+    expect(token.isDone()).toBe(false);
+    nock.cleanAll();
   });
 
   it('gives authorization_failed when the user denies consent (96012)', async () => {
@@ -74,7 +109,7 @@ describe('callback', () => {
   it('rejects a callback whose state differs from the one saved at step 1', async () => {
     const connector = await makeConnector();
     const data = await expectConnectorError(
-      connector.getUserInfo({ ...callback, state: 'forged' }, signInSession),
+      connector.getUserInfo({ ...accountCenterCallback, state: 'forged' }, signInSession),
       'invalid_request_parameters',
     );
     expect(data.errorDescription).toContain('state');
@@ -93,7 +128,7 @@ describe('callback', () => {
     expect(token.isDone()).toBe(true);
   });
 
-  it('falls back to the posted redirect URI when getSession throws', async () => {
+  it('uses the posted redirect URI where getSession throws not_implemented', async () => {
     const token = nock(accountHost)
       .post(
         '/oauth2/token',
@@ -109,7 +144,7 @@ describe('callback', () => {
     expect(token.isDone()).toBe(true);
   });
 
-  it('works when getSession throws, as on Logto’s admin and account APIs', async () => {
+  it('works when getSession throws not_implemented, as on Logto’s admin and "my account" APIs', async () => {
     mockToken();
     mockProfile();
     const connector = await makeConnector();
@@ -121,7 +156,7 @@ describe('callback', () => {
   it('fails with a ConnectorError when neither the session nor the data has a redirect URI', async () => {
     const connector = await makeConnector();
     await expectConnectorError(
-      connector.getUserInfo({ code: authorizationCode }, sessionOf({})),
+      connector.getUserInfo({ code: authorizationCode }, throwingGetSession),
       'invalid_request_parameters',
     );
   });

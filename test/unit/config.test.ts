@@ -6,7 +6,7 @@ import {
   callback,
   expectConnectorError,
   makeConnector,
-  redirectUri,
+  signInSession,
 } from './fixtures.ts';
 
 describe('config', () => {
@@ -69,7 +69,7 @@ describe('config', () => {
   it('an invalid saved config fails a sign-in with invalid_config naming the field', async () => {
     const connector = await makeConnector({ clientId: 'abc', clientSecret: 'x' });
     const data = await expectConnectorError(
-      connector.getUserInfo(callback, async () => ({ redirectUri })),
+      connector.getUserInfo(callback, signInSession),
       'invalid_config',
     );
     expect(data.errorDescription).toContain('Client ID');

@@ -2,8 +2,10 @@ import {
   ConnectorError,
   type ConnectorSession,
   type GetSession,
+  type SetSession,
   type SocialConnector,
 } from '@logto/connector-kit';
+import { notImplemented } from '@logto/cli/lib/connector/consts.js';
 import { expect } from 'vitest';
 
 import { createXiaomiConnector, type XiaomiConnectorOptions } from '../../src/testing.ts';
@@ -27,9 +29,23 @@ export const sessionOf =
   async () =>
     session;
 
-/** Logto's admin and account APIs pass a getSession that throws synchronously. */
-export const throwingGetSession: GetSession = () => {
-  throw new ConnectorError('not_implemented' as never);
+/**
+ * Logto's admin and "my account" APIs pass `notImplemented` from `@logto/cli`, which throws
+ * `ConnectorError(not_implemented)` synchronously (packages/core/src/routes/admin-user/social.ts,
+ * packages/core/src/routes-me/social.ts in logto-io/logto).
+ */
+export const throwingGetSession: GetSession & SetSession = notImplemented;
+
+/**
+ * What Logto's sign-in page passes when step 1 saved nothing in this interaction: its core rejects
+ * with its own RequestError, not a ConnectorError
+ * (packages/core/src/routes/interaction/utils/social-verification.ts, getConnectorSessionResult).
+ */
+export const noSessionSaved: GetSession = async () => {
+  throw Object.assign(new Error('session.connector_validation_session_not_found'), {
+    code: 'session.connector_validation_session_not_found',
+    status: 400,
+  });
 };
 
 export const tokenBody = (fields: Record<string, unknown> = {}) =>
@@ -74,5 +90,8 @@ export const expectConnectorError = async (promise: Promise<unknown>, code: stri
   return connectorError.data as { errorDescription: string; [key: string]: unknown };
 };
 
-export const callback = { code: authorizationCode, state: 'state-1', redirectUri };
+/** What Logto's sign-in page posts: it checks `state` itself and leaves it out. */
+export const callback = { redirectUri, code: authorizationCode };
+/** What Logto's account center posts: every query parameter, `state` included. */
+export const accountCenterCallback = { code: authorizationCode, state: 'state-1', redirectUri };
 export const signInSession = sessionOf({ redirectUri, state: 'state-1', scope: '1' });

@@ -21,7 +21,7 @@ const signIn = async (requested: string, granted?: string) => {
   const connector = await makeConnector();
   return connector.getUserInfo(
     callback,
-    sessionOf({ redirectUri: callback.redirectUri, state: callback.state, scope: requested }),
+    sessionOf({ redirectUri: callback.redirectUri, state: 'state-1', scope: requested }),
   );
 };
 
