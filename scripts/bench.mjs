@@ -27,7 +27,7 @@ const patch = patchIndex >= 0 ? path.resolve(args[patchIndex + 1] ?? '') : undef
 const run = (command, commandArgs, cwd = root) =>
   promisify(execFile)(command, commandArgs, { cwd, maxBuffer: 1 << 24 });
 
-/** The build lock test/fake-xiaomi/built-connector.ts uses: one build of lib/ at a time. */
+/** One build of lib/ at a time, should two benchmarks run in one checkout. */
 const withBuildLock = async (task) => {
   const lock = path.join(root, '.cache', 'build.lock');
   await mkdir(path.dirname(lock), { recursive: true });
