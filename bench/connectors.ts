@@ -57,7 +57,11 @@ export const signInWith = async (factory: Factory, scope: string): Promise<SignI
   const config = { ...benchApp, scope };
   const connector = await factory({ getConfig: async () => config });
   const { origin, pathname } = new URL(redirectUri);
-  const logto = new LogtoHost(connector, { origin, connectorId: pathname.split('/').pop()! });
+  const logto = new LogtoHost(connector, {
+    origin,
+    connectorId: pathname.split('/').pop()!,
+    parseUserInfo: false,
+  });
   return async (code) => {
     const attempt = await logto.start('sign-in page');
     const user = await logto.finish(attempt, { code, state: attempt.state });
