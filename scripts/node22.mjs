@@ -1,29 +1,30 @@
 // Gives a Node.js 22 binary, the major version Logto runs on, for tests and benchmarks that must
-// run there whatever Node runs npm. The binary comes from the npm registry (`node-<os>-<cpu>`
-// packages ship the official builds) and is cached in .cache/node22.
+// run there whatever Node runs npm. In order: the Node running this script if it is 22; the binary
+// named by the NODE22 environment variable; otherwise the official build from the npm registry
+// (`node-<os>-<cpu>` packages ship them), fetched once into .cache/node22.
 //
 // Never add those packages to package.json: they declare a `bin` named `node`, which would then
 // shadow the Node that runs every npm script.
 //
 //   import { node22 } from './scripts/node22.mjs'; const nodePath = await node22();
-//   node scripts/node22.mjs      # prints the path, installing the binary first if needed
+//   node scripts/node22.mjs      # prints the path, fetching the binary first if needed
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
+import { installIntoCache, MissingFromCacheError } from './cache-install.mjs';
+
 const version = '22.23.5';
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const prefix = path.join(root, '.cache', 'node22');
 const packageName = `node-${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
-const binary = path.join(
-  prefix,
-  'node_modules',
-  packageName,
-  ...(process.platform === 'win32' ? ['node.exe'] : ['bin', 'node']),
-);
+const binaryIn = (prefix) =>
+  path.join(
+    prefix,
+    'node_modules',
+    packageName,
+    ...(process.platform === 'win32' ? ['node.exe'] : ['bin', 'node']),
+  );
 
 /** @type {Promise<string> | undefined} */
 let pending;
@@ -33,53 +34,44 @@ export const node22 = async () => {
   if (process.versions.node.split('.')[0] === '22') {
     return process.execPath;
   }
-  pending ??= ensureInstalled();
+  pending ??= find();
   return pending;
 };
 
-const ensureInstalled = async () => {
-  if (!existsSync(binary)) {
-    // Installed aside and renamed into place, so that concurrent callers never see half a binary.
-    const staging = `${prefix}.${process.pid}`;
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(staging, { recursive: true });
-    // --ignore-scripts: nothing to run; the binary is in the package itself.
-    await promisify(execFile)(
-      'npm',
-      [
-        'install',
-        '--prefix',
-        staging,
-        '--no-save',
-        '--no-package-lock',
-        '--no-audit',
-        '--no-fund',
-        '--ignore-scripts',
-        `${packageName}@${version}`,
-      ],
-      { shell: process.platform === 'win32' },
-    );
-    if (!existsSync(binary)) {
-      // A leftover of an interrupted install would block the rename.
-      await rm(prefix, { recursive: true, force: true });
-    }
-    try {
-      await rename(staging, prefix);
-    } catch (error) {
-      // Another process won the race; its copy is as good as ours.
-      await rm(staging, { recursive: true, force: true });
-      if (!existsSync(binary)) {
-        throw error;
-      }
-    }
-  }
+const majorOf = async (binary) => {
   const { stdout } = await promisify(execFile)(binary, ['--version']);
-  if (!stdout.startsWith('v22.')) {
-    throw new Error(`${binary} is Node.js ${stdout.trim()}, not 22`);
+  return stdout.trim();
+};
+
+const find = async () => {
+  const given = process.env.NODE22;
+  if (given) {
+    const found = existsSync(given) ? await majorOf(given).catch(() => 'not runnable') : 'missing';
+    if (!found.startsWith('v22.')) {
+      throw new MissingFromCacheError(`NODE22=${given} is ${found}, not a Node.js 22 binary.`);
+    }
+    return given;
+  }
+  const prefix = await installIntoCache({
+    directory: 'node22',
+    specs: [`${packageName}@${version}`],
+    isComplete: (directory) => existsSync(binaryIn(directory)),
+    howToProvide:
+      'Set NODE22 to the path of a Node.js 22 binary, or run `node scripts/node22.mjs` once while the npm registry is reachable.',
+  });
+  const binary = binaryIn(prefix);
+  const found = await majorOf(binary);
+  if (!found.startsWith('v22.')) {
+    throw new MissingFromCacheError(`${binary} is Node.js ${found}, not 22.`);
   }
   return binary;
 };
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  console.log(await node22());
+  try {
+    console.log(await node22());
+  } catch (error) {
+    console.error(error instanceof MissingFromCacheError ? error.message : error);
+    process.exitCode = 1;
+  }
 }
