@@ -1,7 +1,7 @@
 // The benchmark's orchestrator, run by scripts/bench.mjs under Node 22. It measures nothing itself:
 // the fake Xiaomi runs in one process, each connector in others, and only the connector processes'
 // own CPU and memory are counted.
-//   node bench/main.ts <built lib/ directory> [--quick | --print-only]
+//   node bench/main.ts <built lib/ directory> [--quick | --write]
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -30,8 +30,8 @@ import { evaluateTargets, formatVerdicts } from './targets.ts';
 const [libDirectory = path.join(root, 'lib'), ...flags] = process.argv.slice(2);
 /** A smoke run: the same steps with a tenth of the sign-ins; writes nothing. */
 const quick = flags.includes('--quick');
-/** Figures for something other than the package as it ships (`--patch`): printed only. */
-const printOnly = quick || flags.includes('--print-only');
+/** The tracked docs change only when asked (`npm run bench -- --write`), and never for a smoke run. */
+const printOnly = quick || !flags.includes('--write');
 const scaled = (count: number) => (quick ? Math.max(20, Math.round(count / 10)) : count);
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
@@ -158,7 +158,7 @@ const verdicts = evaluateTargets(results);
 console.log(formatVerdicts(verdicts));
 if (printOnly) {
   console.log(`\n${generated(results, verdicts)}\n`);
-  log('docs/benchmarks.md left unchanged');
+  log('docs/benchmarks.md left unchanged (npm run bench -- --write updates it)');
 } else {
   await writeReport(root, results, verdicts);
   log(`${elapsed()}  wrote docs/benchmarks.md and docs/benchmarks.svg`);

@@ -1,8 +1,10 @@
 // npm run bench: this package against Logto's own @logto/connector-xiaomi, on Node 22 (the Node
-// Logto runs on), against the fake Xiaomi over loopback. Writes docs/benchmarks.md and
-// docs/benchmarks.svg. See docs/benchmarks.md for what is measured and how.
+// Logto runs on), against the fake Xiaomi over loopback. Prints the figures; only with --write does
+// it rewrite the tracked docs/benchmarks.md and docs/benchmarks.svg. See docs/benchmarks.md for
+// what is measured and how.
 //
-//   npm run bench                       full run, about 5 minutes on 2 cores; writes the docs
+//   npm run bench                       full run, about 5 minutes on 2 cores; prints only
+//   npm run bench -- --write            the same, then rewrites docs/benchmarks.md and .svg
 //   npm run bench -- --quick            a tenth of the sign-ins, prints only
 //   npm run bench -- --profile          --cpu-prof of every connector, summary printed,
 //                                       profiles in .cache/bench/profiles
@@ -104,11 +106,19 @@ const command = async () => {
   const entryArgs = [libDirectory];
   if (args.includes('--quick')) entryArgs.push('--quick');
   // A patched build is not the package: it never overwrites the published figures.
-  if (patch) entryArgs.push('--print-only');
+  if (args.includes('--write') && !patch) entryArgs.push('--write');
   return [args.includes('--profile') ? 'bench/profile.ts' : 'bench/main.ts', ...entryArgs];
 };
 
 const [nodePath, commandLine] = await Promise.all([node22(), command()]);
+// Said first, so that nobody waits minutes to learn that tracked files changed (or did not).
+if (commandLine[0] === 'bench/main.ts') {
+  console.error(
+    commandLine.includes('--write') && !commandLine.includes('--quick')
+      ? 'npm run bench: will rewrite docs/benchmarks.md and docs/benchmarks.svg at the end'
+      : 'npm run bench: prints the figures; docs/benchmarks.md and .svg stay as they are (add -- --write to update them)',
+  );
+}
 const child = spawn(nodePath, commandLine, { cwd: root, stdio: 'inherit' });
 child.on('exit', (code, signal) => {
   process.exitCode = code ?? (signal ? 1 : 0);
