@@ -57,13 +57,23 @@ it.</p>
 </section>`,
   );
 
-// Shown as the fake received them; the client secret stays hidden even in a demo.
-const hiddenParams = new Set(['client_secret']);
+// Shown as the fake received them, except what would let someone act as the app or the user: the
+// client secret, the tokens (`token` is the access token in Open API queries) and the MAC key stay
+// hidden even in a demo, the same way in parameters and in answers.
+const hiddenKeys = ['client_secret', 'token', 'access_token', 'refresh_token', 'mac_key'];
+const hidden = '(hidden)';
 
 const describeParams = (params: Record<string, string>): string =>
   Object.entries(params)
-    .map(([key, value]) => `${key}=${hiddenParams.has(key) ? '(hidden)' : value}`)
+    .map(([key, value]) => `${key}=${hiddenKeys.includes(key) ? hidden : value}`)
     .join('\n');
+
+/** Masks the sensitive fields of a JSON answer, whatever prefix or spacing Xiaomi put around it. */
+const maskAnswer = (body: string): string =>
+  body.replace(
+    new RegExp(`("(?:${hiddenKeys.join('|')})\\s*"\\s*:\\s*)"[^"]*"`, 'g'),
+    `$1"${hidden}"`,
+  );
 
 const describeAnswer = (call: RequestLogEntry): string => {
   if (call.outcome !== 'answered') {
@@ -72,25 +82,48 @@ const describeAnswer = (call: RequestLogEntry): string => {
   if (call.status === 302) {
     return 'redirect to the callback';
   }
-  return call.body.startsWith('<') ? 'HTML page' : call.body.slice(0, 600);
+  return call.body.startsWith('<') ? 'HTML page' : maskAnswer(call.body).slice(0, 600);
 };
 
-const callsTable = (calls: readonly RequestLogEntry[]) => `<table>
-<thead><tr><th>#</th><th>call</th><th>parameters</th><th>status</th><th>answer</th></tr></thead>
+/**
+ * The calls in the order they reached the fake. The connector sends its Open API calls at the same
+ * time, once the token exchange has answered; the fake may answer them in any order, so those
+ * rows say which calls ran alongside.
+ */
+const callsTable = (calls: readonly RequestLogEntry[]) => {
+  const ordered = [...calls].sort((a, b) => a.startedAt - b.startedAt || a.seq - b.seq);
+  const openApiRows = ordered.flatMap((call, index) => (call.target === 'openApi' ? [index] : []));
+  const alongside = (index: number) =>
+    ordered[index]!.target === 'openApi' && openApiRows.length > 1
+      ? `in parallel with ${openApiRows
+          .filter((other) => other !== index)
+          .map((other) => `#${other + 1}`)
+          .join(', ')}`
+      : '';
+  return `<p class="fake">In the order Xiaomi received them. The connector sends
+<code>user/profile</code>, <code>user/openIdV2</code> and <code>user/phoneAndEmail</code> at the same
+time, after the token exchange: those rows ran in parallel.</p>
+<table>
+<thead><tr><th>#</th><th>call</th><th>parameters</th><th>status</th><th>answer</th><th>ran</th></tr></thead>
 <tbody>
-${calls
+${ordered
   .map(
-    (call, index) => `<tr data-call="${escape(call.path)}">
+    (
+      call,
+      index,
+    ) => `<tr data-call="${escape(call.path)}" data-parallel="${alongside(index) ? 'yes' : 'no'}">
 <td>${index + 1}</td>
 <td><code>${escape(call.method)} ${escape(call.path)}</code></td>
 <td><pre>${escape(describeParams(call.params))}</pre></td>
 <td>${call.status || escape(call.outcome)}</td>
 <td class="body">${escape(describeAnswer(call))}</td>
+<td>${escape(alongside(index))}</td>
 </tr>`,
   )
   .join('\n')}
 </tbody>
 </table>`;
+};
 
 export const resultPage = (result: SignInResult): string => {
   const { outcome } = result;

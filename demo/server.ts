@@ -82,8 +82,9 @@ export const startDemo = async ({ port = 0, host = '127.0.0.1' } = {}): Promise<
     const url = new URL(request.url ?? '/', origin);
     if (url.pathname === '/') {
       send(response, 200, homePage(fake.origin));
-    } else if (url.pathname === '/logo.svg' || url.pathname === '/avatar.svg') {
-      const svg = url.pathname === '/logo.svg' ? await readFile(logoPath, 'utf8') : avatarSvg;
+    } else if (['/logo.svg', '/favicon.ico', '/avatar.svg'].includes(url.pathname)) {
+      // Browsers ask for /favicon.ico on their own; the logo answers it, as an SVG.
+      const svg = url.pathname === '/avatar.svg' ? avatarSvg : await readFile(logoPath, 'utf8');
       send(response, 200, svg, { 'content-type': 'image/svg+xml' });
     } else if (url.pathname === '/sign-in') {
       const scope = ['1', ...url.searchParams.getAll('scope')].join(' ');
@@ -120,20 +121,55 @@ export const startDemo = async ({ port = 0, host = '127.0.0.1' } = {}): Promise<
   };
 };
 
+const defaultPort = 3000;
+
+/** PORT as the admin typed it: a whole number from 0 to 65535, or the reason it is not one. */
+export const parsePort = (value: string): number | string => {
+  const port = Number(value);
+  return /^\d+$/.test(value.trim()) && port <= 65535
+    ? port
+    : `PORT=${value} is not a port number (0 to 65535; 0 picks a free one).`;
+};
+
+const isAddressInUse = (error: unknown) => (error as { code?: unknown }).code === 'EADDRINUSE';
+
+/** One line for the terminal and a non-zero exit: the demo cannot do what was asked. */
+const fail = (message: string): never => {
+  console.error(`connector-xiaomi demo: ${message}`);
+  process.exit(1);
+};
+
 const runFromCommandLine = async () => {
-  const port = Number(process.env.PORT ?? 3000);
-  const demo = await startDemo({ port }).catch(async (error: unknown) => {
-    if ((error as { code?: unknown }).code !== 'EADDRINUSE') {
-      throw error;
+  const asked = process.env.PORT;
+  let demo: Demo;
+  if (asked === undefined) {
+    demo = await startDemo({ port: defaultPort }).catch(async (error: unknown) => {
+      if (!isAddressInUse(error)) {
+        throw error;
+      }
+      console.log(`Port ${defaultPort} is taken; using a free one (set PORT to choose).`);
+      return startDemo({ port: 0 });
+    });
+  } else {
+    const port = parsePort(asked);
+    if (typeof port === 'string') {
+      return fail(port);
     }
-    console.log(`Port ${port} is taken; using a free one (set PORT to choose).`);
-    return startDemo({ port: 0 });
-  });
+    // A port that was asked for is never swapped for another: the admin would open the wrong page.
+    demo = await startDemo({ port }).catch((error: unknown) =>
+      isAddressInUse(error)
+        ? fail(`port ${port} (PORT) is taken; stop what uses it or set another PORT.`)
+        : Promise.reject(error),
+    );
+  }
   console.log(`connector-xiaomi demo: open ${demo.url}`);
   console.log(`(fake Xiaomi at ${demo.xiaomiOrigin}; no network, no account; Ctrl+C to stop)`);
-  process.once('SIGINT', () => {
-    void demo.close().then(() => process.exit(0));
-  });
+  // Ctrl+C, `kill` and service managers alike: both servers close before the process ends.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void demo.close().then(() => process.exit(0));
+    });
+  }
 };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, skipWithoutChromium } from './chromium.ts';
+import { browserSuite, launchChromium, skipWithoutChromium } from './chromium.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import type { Demo } from '../demo/server.ts';
@@ -22,6 +22,8 @@ let browser: Browser;
 let page: Page;
 let downloadsDir: string;
 const requestedHosts = new Set<string>();
+/** Every answer the browser got with an error status, e.g. a missing /favicon.ico. */
+const failedResponses: string[] = [];
 
 const screenshot = async (name: string) => {
   await page.screenshot({ path: join('.cache', name), fullPage: true });
@@ -31,7 +33,7 @@ const screenshot = async (name: string) => {
   }
 };
 
-describe.skipIf(skip)('the offline demo in a browser', () => {
+describe.skipIf(skip)(browserSuite('the offline demo in a browser'), () => {
   beforeAll(async () => {
     demo = await startDemo({ port: 0 });
     downloadsDir = await mkdtemp(join(tmpdir(), 'demo-browser-'));
@@ -48,6 +50,11 @@ describe.skipIf(skip)('the offline demo in a browser', () => {
   beforeEach(async () => {
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     page.on('request', (request) => requestedHosts.add(new URL(request.url()).hostname));
+    page.on('response', (response) => {
+      if (response.status() >= 400) {
+        failedResponses.push(`${response.status()} ${response.url()}`);
+      }
+    });
   });
 
   const toConsentPage = async () => {
@@ -92,6 +99,27 @@ describe.skipIf(skip)('the offline demo in a browser', () => {
     await screenshot('demo-allow.png');
   });
 
+  it('shows the tokens and the MAC key masked like the secret, and marks the parallel Open API calls', async () => {
+    await toConsentPage();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForSelector('[data-outcome="signed-in"]');
+    const table = (await page.locator('table').textContent()) ?? '';
+    for (const key of ['access_token', 'refresh_token', 'mac_key']) {
+      expect(table).toContain(`"${key}":"(hidden)"`);
+    }
+    expect(table).toContain('token=(hidden)');
+    const parallel = await page
+      .locator('tr[data-parallel="yes"]')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-call')?.toLowerCase()));
+    expect(parallel.sort()).toEqual(['/user/openidv2', '/user/phoneandemail', '/user/profile']);
+  });
+
+  it('serves /favicon.ico, so the browser gets no 404', async () => {
+    const favicon = await page.goto(`${demo.url}favicon.ico`);
+    expect(favicon?.status()).toBe(200);
+    expect(favicon?.headers()['content-type']).toBe('image/svg+xml');
+  });
+
   it('shows authorization_failed when the user denies', async () => {
     await toConsentPage();
     await page.getByRole('button', { name: 'Deny' }).click();
@@ -100,7 +128,8 @@ describe.skipIf(skip)('the offline demo in a browser', () => {
     await screenshot('demo-deny.png');
   });
 
-  it('loads nothing from outside this machine', () => {
+  it('loads nothing from outside this machine, and every answer it loads is found', () => {
     expect([...requestedHosts]).toEqual(['127.0.0.1']);
+    expect(failedResponses).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
 // Set UPDATE_LOGO_PREVIEWS=1 to rewrite the reviewer previews in docs/.
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, skipWithoutChromium } from './chromium.ts';
+import { browserSuite, launchChromium, skipWithoutChromium } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // A missing browser must not pass silently in CI; on a laptop without Chromium it is skipped.
@@ -77,7 +77,7 @@ const countPixels = (src: string, size: number, background: string) =>
     { src, size, background },
   ) as Promise<PixelCounts>;
 
-describe.skipIf(skip)('logos', () => {
+describe.skipIf(skip)(browserSuite('logos'), () => {
   beforeAll(async () => {
     browser = await launchChromium();
     page = await browser.newPage({ deviceScaleFactor: 1 });
