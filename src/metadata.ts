@@ -15,7 +15,9 @@ export const metadata: ConnectorMetadata = {
   description,
   logo: './logo.svg',
   logoDark: './logo-dark.svg',
-  readme: './README.md',
+  // Logto's console shows this file beside the connector's form: the admin's guide, with absolute
+  // links only (the console opens relative ones inside itself).
+  readme: './docs/console-guide.md',
   isStandard: false,
   isTokenStorageSupported: true,
   formItems,

@@ -1,14 +1,27 @@
-// The admin reads only the README (in the console) and docs/errors.md: their tables must say what
-// the code does. These tests fail when a Xiaomi code, a scope or a form field changes in src/
-// without the docs.
-import { readFileSync } from 'node:fs';
+// The admin reads the console guide (docs/console-guide*.md: Logto's console shows the English
+// one) and docs/errors.md: their tables must say what the code does. These tests fail when a
+// Xiaomi code, a scope, a form field, a callback message or a supported Logto release changes
+// without the docs, and when a guide grows a link the console cannot follow.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ConnectorError } from '@logto/connector-kit';
 import { describe, expect, it } from 'vitest';
 
+import { supportedReleases } from '../scripts/logto-releases.mjs';
 import { formItems } from '../src/config.ts';
 import { toConnectorError, xiaomiErrorTable } from '../src/errors.ts';
+import { headingAnchors, isAbsolute, markdownLinks } from './markdown.ts';
 
+const guides = ['docs/console-guide.md', 'docs/console-guide.zh-CN.md', 'docs/console-guide.ja.md'];
 const readmes = ['README.md', 'README.zh-CN.md', 'README.ja.md'];
+
+const packageJson = JSON.parse(readFileSync('package.json', 'utf8')) as {
+  repository: { url: string };
+};
+/** The project's repository, as package.json names it; docs link to files there by this prefix. */
+const repository = packageJson.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+const repositoryFiles = `${repository}/blob/main/`;
 
 /** Every scope id in Xiaomi's public scope list. */
 const xiaomiScopes = [
@@ -25,13 +38,13 @@ const tableRows = (file: string): string[][] =>
       line
         .trim()
         .slice(1, -1)
-        .split('|')
+        .split(/(?<!\\)\|/)
         .map((cell) => cell.trim().replaceAll('`', '')),
     );
 
 const xiaomiCodes = Object.keys(xiaomiErrorTable).map(Number);
 
-describe('docs/errors.md', () => {
+describe('docs/errors.md tables', () => {
   const rows = tableRows('docs/errors.md').filter(([first]) => /^9\d{4}$/.test(first!));
 
   it('lists every Xiaomi code of src/errors.ts once, and no other', () => {
@@ -50,8 +63,29 @@ describe('docs/errors.md', () => {
   });
 });
 
-describe.each(readmes)('%s', (file) => {
+describe('docs/errors.md', () => {
+  const text = readFileSync('docs/errors.md', 'utf8');
+  const source = readFileSync('src/callback.ts', 'utf8');
+  const reasons = [...source.matchAll(/kind: 'bad-callback',\s*reason:\s*'([^']+)'/g)].map(
+    ([, reason]) => reason!,
+  );
+
+  it.each(reasons)('gives the message of the bad callback “%s” word for word', (reason) => {
+    const { data } = toConnectorError({ kind: 'bad-callback', reason }) as ConnectorError & {
+      data: { errorDescription: string };
+    };
+    expect(text).toContain(`"${data.errorDescription}"`);
+  });
+
+  it('finds every bad callback of src/callback.ts', () => {
+    expect(reasons).toHaveLength(source.match(/kind: 'bad-callback'/g)?.length ?? 0);
+    expect(reasons.length).toBeGreaterThan(0);
+  });
+});
+
+describe.each(guides)('%s', (file) => {
   const rows = tableRows(file);
+  const text = readFileSync(file, 'utf8');
 
   it('lists every Xiaomi error code with its Xiaomi name', () => {
     const codeRows = rows.filter(([first]) => /^9\d{4}$/.test(first!));
@@ -72,7 +106,116 @@ describe.each(readmes)('%s', (file) => {
     }
   });
 
-  it('gives the callback URL Logto uses', () => {
-    expect(readFileSync(file, 'utf8')).toContain('${your_logto_origin}/callback/${connector_id}');
+  it('gives both callback URLs Logto uses: sign-in and account center', () => {
+    expect(text).toContain('${your_logto_origin}/callback/${connector_id}');
+    expect(text).toContain('${your_logto_origin}/account/callback/social/${connector_id}');
+  });
+
+  it('tells this connector apart by its factory id when Logto’s built-in one is installed too', () => {
+    expect(text).toContain('/guide/xiaomi-universal-plus');
+  });
+
+  // Logto's console opens a link that does not start with `http` as one of its own pages.
+  it('links only to https:// addresses', () => {
+    expect(markdownLinks(text).filter(({ target }) => !target.startsWith('https://'))).toEqual([]);
+  });
+
+  it('names no developer command (the admin is not in this repository)', () => {
+    expect(text).not.toMatch(/\bnpm (ci|test|install|run|pack)\b|\bnpx\b/);
+  });
+});
+
+describe.each(readmes)('%s', (file) => {
+  const text = readFileSync(file, 'utf8');
+
+  it('starts the reader with `npm ci` and `npm run demo`', () => {
+    const firstBlock = /```sh\n([\s\S]*?)```/.exec(text)?.[1] ?? '';
+    expect(
+      firstBlock
+        .split('\n')
+        .slice(0, 2)
+        .map((line) => line.split(/\s+#/)[0]!.trim()),
+    ).toEqual(['npm ci', 'npm run demo']);
+  });
+
+  it.each(supportedReleases.map(({ logto }) => logto))('names Logto %s as supported', (logto) => {
+    expect(text).toContain(logto);
+  });
+
+  it('says that Logto runs on Node.js 22', () => {
+    expect(text).toMatch(/Logto[^.\n]*Node\.js 22/);
+  });
+
+  it('links to the console guide in its language', () => {
+    const guide =
+      file === 'README.md' ? 'docs/console-guide.md' : file.replace('README', 'docs/console-guide');
+    expect(markdownLinks(text).map(({ target }) => target)).toContain(guide);
+  });
+});
+
+describe('docs/install.md', () => {
+  const text = readFileSync('docs/install.md', 'utf8');
+  const versionRows = tableRows('docs/install.md').filter(([first]) =>
+    /^1\.\d+\.\d+$/.test(first!),
+  );
+
+  it('states every supported Logto release, with its connector-kit, as tested', () => {
+    expect(
+      versionRows.map(([logto, kit, loads]) => [logto, kit, loads!.startsWith('yes: tested')]),
+    ).toEqual(
+      [...supportedReleases]
+        .reverse()
+        .map(({ logto, connectorKit }) => [logto, connectorKit, true]),
+    );
+  });
+
+  it('gives the connector-kit range package.json asks for', () => {
+    const range = (
+      JSON.parse(readFileSync('package.json', 'utf8')) as {
+        dependencies: Record<string, string>;
+      }
+    ).dependencies['@logto/connector-kit']!;
+    expect(text).toContain(`\`${range}\``);
+  });
+});
+
+describe('links into the project’s repository', () => {
+  const markdownFiles = execFileSync(
+    'git',
+    ['ls-files', '--cached', '--others', '--exclude-standard', '*.md'],
+    {
+      encoding: 'utf8',
+    },
+  )
+    .split('\n')
+    .filter((file) => file && existsSync(file));
+  const links = markdownFiles.flatMap((file) =>
+    markdownLinks(readFileSync(file, 'utf8'))
+      .filter(({ target }) => isAbsolute(target) && target.startsWith(repository))
+      .map((link) => ({ file, ...link })),
+  );
+
+  it('are found', () => {
+    expect(links.length).toBeGreaterThan(10);
+  });
+
+  it('use the repository package.json names, and name files (and headings) that exist', () => {
+    const broken = links.flatMap(({ file, line, target }) => {
+      if (target === repository || target === `${repository}/issues`) {
+        return [];
+      }
+      if (!target.startsWith(repositoryFiles)) {
+        return [`${file}:${line}: ${target} (not under ${repositoryFiles})`];
+      }
+      const [linked = '', anchor] = target.slice(repositoryFiles.length).split('#');
+      if (!existsSync(linked)) {
+        return [`${file}:${line}: ${target} (no ${linked})`];
+      }
+      if (anchor && !headingAnchors(readFileSync(path.resolve(linked), 'utf8')).has(anchor)) {
+        return [`${file}:${line}: ${target} (no heading #${anchor})`];
+      }
+      return [];
+    });
+    expect(broken).toEqual([]);
   });
 });

@@ -1,18 +1,26 @@
-// The package as a Logto admin installs it (README, "Install"; docs/install.md): `npm pack`, the
-// real Logto CLI (`logto connector add`, `logto connector list`), then Logto's own loader reading
-// packages/core/connectors, under Node 22 (what Logto runs on) and the Node running this suite.
+// The package as a Logto admin installs it (README, "Install"; docs/install.md): `npm pack`, then
+// each supported Logto release's own CLI (`logto connector add`, `list`, `remove`, `link`) and
+// connector loader, with that release's connector-kit and zod, reading packages/core/connectors.
+// Every release runs under Node 22 (what Logto runs on); the newest also under the Node running
+// this suite. The releases are fetched from the npm registry into .cache/ on first use
+// (scripts/logto-releases.mjs).
 import { execFileSync } from 'node:child_process';
-import { builtinModules } from 'node:module';
-import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
+import { cp, lstat, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { hostZod, logtoRelease, releasesToTest } from '../scripts/logto-releases.mjs';
+import type { LogtoRelease } from '../scripts/logto-releases.mjs';
 import { node22 } from '../scripts/node22.mjs';
+import { metadata } from '../src/metadata.ts';
 import {
   createInstance,
+  linkModules,
   loadConnectors,
   logto,
   packFromSource,
@@ -23,6 +31,7 @@ import {
   type PackResult,
   type RunResult,
 } from './install/harness.ts';
+import { headingAnchors, isAbsolute, markdownLinks } from './markdown.ts';
 
 const packageJson = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as {
   name: string;
@@ -30,88 +39,146 @@ const packageJson = JSON.parse(await readFile(path.join(repoRoot, 'package.json'
   dependencies: Record<string, string>;
 };
 const officialConnector = path.join(repoRoot, 'node_modules/@logto/connector-xiaomi');
+const officialPackage = JSON.parse(
+  await readFile(path.join(officialConnector, 'package.json'), 'utf8'),
+) as { name: string; version: string; dependencies: Record<string, string> };
 const ourId = 'xiaomi-universal-plus';
 const officialId = 'xiaomi-universal';
 const config = { clientId: '2882303761520000001', clientSecret: 'app-secret', scope: '1 3' };
+const developerCommand = /\bnpm (ci|test|install|run|pack)\b|\bnpx\b/;
 
-/** What Logto core's packages/core/node_modules offers that the official connector needs. */
-const logtoCoreModules = ['@logto/connector-kit', 'zod', 'ky', '@silverhand/essentials'];
-/** The least a Logto host offers a connector: what this package may rely on. */
-const bareHostModules = ['@logto/connector-kit', 'zod'];
+type Target = { release: LogtoRelease; binary: string; nodeVersion: string };
 
-type NodeRun = {
+type TargetRun = {
   add: RunResult;
-  addOfficial: RunResult;
+  link: RunResult;
   list: RunResult;
-  /** CLI install beside the official connector, host modules as in Logto core. */
+  remove: RunResult;
+  listAfterRemove: RunResult;
+  /** Beside Logto's built-in connector, linked into packages/core/connectors as Docker images do. */
   beside: LoadReport;
+  /** After `logto connector remove @logto/connector-xiaomi`. */
+  replaced: LoadReport;
   /** Copied into packages/core/connectors by hand, host offering only connector-kit and zod. */
   bare: LoadReport;
   installed: string;
+  officialLink: string;
+  officialSource: string;
 };
 
-/** Node 22 (what Logto runs on) and the Node running this suite, when it is another. */
-const nodes = [...new Set([await node22(), process.execPath])].map((binary) => ({
-  binary,
-  version: execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim(),
-}));
+const nodeVersion = (binary: string) =>
+  execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
+
+const releases = await Promise.all(releasesToTest().map(logtoRelease));
+const newest = releases.at(-1)!;
+const node22Binary = await node22();
+/** Every release on Node 22, as Logto runs; the newest also on the Node running this suite. */
+const targets: Target[] = [
+  ...releases.map((release) => ({
+    release,
+    binary: node22Binary,
+    nodeVersion: nodeVersion(node22Binary),
+  })),
+  ...(node22Binary === process.execPath
+    ? []
+    : [{ release: newest, binary: process.execPath, nodeVersion: process.version }]),
+];
+const label = ({ release, nodeVersion: version }: Target) => `Logto ${release.logto}, ${version}`;
+
+/** Whether a release's own loader accepts a connector-kit range (Logto checks it with semver). */
+const acceptsKitRange = (release: LogtoRelease, range: string) =>
+  (
+    createRequire(path.join(release.cli, 'package.json'))('semver') as {
+      satisfies: (version: string, range: string) => boolean;
+    }
+  ).satisfies(release.connectorKit, range);
 
 let work: string;
 let packed: PackResult;
-const runs = new Map<string, NodeRun>();
+let unpacked: string;
+const runs = new Map<Target, TargetRun>();
 
-const installAndLoad = async (node: string): Promise<NodeRun> => {
-  const root = await mkdtemp(path.join(work, 'node-'));
+const installAndLoad = async (target: Target): Promise<TargetRun> => {
+  const { release, binary } = target;
+  const root = await mkdtemp(path.join(work, 'logto-'));
+  const hostKit = {
+    '@logto/connector-kit': path.join(release.nodeModules, '@logto/connector-kit'),
+    zod: path.join(release.nodeModules, 'zod'),
+  };
+  // Logto core's node_modules also offers what the built-in connector imports.
+  const coreModules = {
+    ...hostKit,
+    ky: path.join(repoRoot, 'node_modules/ky'),
+    '@silverhand/essentials': path.join(repoRoot, 'node_modules/@silverhand/essentials'),
+  };
+  const cli = (args: string[]) => logto(binary, release.cli, args);
+
+  // Logto's Docker image: built-in connectors live in packages/connectors (each with its own
+  // node_modules, linked to the same host copies) and `logto connector link` links them into
+  // packages/core/connectors as @logto-connector-<name>.
+  const instance = await createInstance(path.join(root, 'logto'), coreModules);
+  const officialSource = path.join(instance.root, 'packages/connectors/connector-xiaomi');
+  await cp(officialConnector, officialSource, { recursive: true });
+  await linkModules(officialSource, coreModules);
+  const link = await cli(['connector', 'link', '--path', instance.root]);
 
   // README, "Install": `npx @logto/cli connector add <tarball> --path <instance>`.
-  const logtoInstance = await createInstance(path.join(root, 'logto'), logtoCoreModules);
-  const add = await logto(node, ['connector', 'add', packed.tarball, '--path', logtoInstance.root]);
-  const addOfficial = await logto(node, [
-    'connector',
-    'add',
-    officialConnector,
-    '--path',
-    logtoInstance.root,
-  ]);
-  const list = await logto(node, ['connector', 'list', '--path', logtoInstance.root]);
-  const beside = await loadConnectors(node, logtoInstance.root, {
+  const add = await cli(['connector', 'add', packed.tarball, '--path', instance.root]);
+  const list = await cli(['connector', 'list', '--path', instance.root]);
+  const beside = await loadConnectors(binary, release.cli, instance.root, {
     [ourId]: config,
     [officialId]: config,
   });
 
+  // docs/install.md, "Replace Logto's built-in Xiaomi connector".
+  const remove = await cli(['connector', 'remove', officialPackage.name, '--path', instance.root]);
+  const listAfterRemove = await cli(['connector', 'list', '--path', instance.root]);
+  const replaced = await loadConnectors(binary, release.cli, instance.root, { [ourId]: config });
+
   // docs/install.md, "Copy into packages/core/connectors" (the Docker route): unpack, then move
   // the tarball's package/ directory to packages/core/connectors/connector-xiaomi.
-  const bareInstance = await createInstance(path.join(root, 'bare'), bareHostModules);
-  const unpacked = path.join(root, 'unpacked');
-  await mkdir(unpacked);
-  const untar = await run('tar', ['-xzf', packed.tarball, '-C', unpacked], { cwd: root });
+  const bareInstance = await createInstance(path.join(root, 'bare'), hostKit);
+  const untarred = path.join(root, 'unpacked');
+  await mkdir(untarred);
+  const untar = await run('tar', ['-xzf', packed.tarball, '-C', untarred], { cwd: root });
   if (untar.code !== 0) {
     throw new Error(`tar failed: ${untar.stderr}`);
   }
   await mkdir(bareInstance.connectors, { recursive: true });
   await rename(
-    path.join(unpacked, 'package'),
+    path.join(untarred, 'package'),
     path.join(bareInstance.connectors, 'connector-xiaomi'),
   );
-  const bare = await loadConnectors(node, bareInstance.root, { [ourId]: config });
+  const bare = await loadConnectors(binary, release.cli, bareInstance.root, { [ourId]: config });
 
   return {
     add,
-    addOfficial,
+    link,
     list,
+    remove,
+    listAfterRemove,
     beside,
+    replaced,
     bare,
-    installed: path.join(logtoInstance.connectors, 'connector-xiaomi'),
+    installed: path.join(instance.connectors, 'connector-xiaomi'),
+    officialLink: path.join(instance.connectors, '@logto-connector-xiaomi'),
+    officialSource,
   };
 };
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'connector-xiaomi-install-'));
   packed = await packFromSource(work);
-  // Both Node versions at once: each run is mostly waiting on child processes.
-  const results = await Promise.all(nodes.map(async ({ binary }) => installAndLoad(binary)));
-  nodes.forEach(({ binary }, index) => runs.set(binary, results[index]!));
-}, 180_000);
+  unpacked = path.join(work, 'unpacked');
+  await mkdir(unpacked);
+  const untar = await run('tar', ['-xzf', packed.tarball, '-C', unpacked], { cwd: work });
+  if (untar.code !== 0) {
+    throw new Error(`tar failed: ${untar.stderr}`);
+  }
+  // All at once: each run is mostly waiting on child processes.
+  const results = await Promise.all(targets.map(installAndLoad));
+  targets.forEach((target, index) => runs.set(target, results[index]!));
+}, 300_000);
 
 afterAll(async () => {
   if (work) {
@@ -119,20 +186,24 @@ afterAll(async () => {
   }
 });
 
+/** A packed file, as the admin's Logto reads it. */
+const packedText = (file: string) => readFile(path.join(unpacked, 'package', file), 'utf8');
+
 describe('npm pack', () => {
   it('names the tarball connector-xiaomi-<version>.tgz, a file name `logto connector add` accepts', () => {
     expect(packed.filename).toBe(`${packageJson.name}-${packageJson.version}.tgz`);
     expect(packed.filename.startsWith('connector-')).toBe(true);
   });
 
-  it('packs lib/, the READMEs, both logos, docs/ and package.json, and nothing for development only', () => {
+  it('packs lib/, the READMEs, the changelog, both logos, docs/ and package.json, and nothing for development only', () => {
     const allowed = [
       /^lib\/index\.js$/,
       /^lib\/chunks\/[\w-]+\.js$/,
       /^README(\.[\w-]+)?\.md$/,
+      /^CHANGELOG\.md$/,
       /^logo\.svg$/,
       /^logo-dark\.svg$/,
-      /^docs\/(?!benchmarks\/)[\w./-]+$/,
+      /^docs\/(?!benchmarks)[\w./-]+\.md$/,
       /^package\.json$/,
       /^LICENSE$/,
     ];
@@ -160,16 +231,13 @@ describe('npm pack', () => {
     expect(Math.abs(statedBytes - packed.size) / packed.size).toBeLessThan(0.2);
   });
 
-  it('depends only on what Logto provides: @logto/connector-kit 5 and zod 3.24', () => {
+  it('depends only on what Logto provides: @logto/connector-kit (4.7 and later, or 5) and zod 3.24', () => {
     expect(Object.keys(packageJson.dependencies).sort()).toEqual(['@logto/connector-kit', 'zod']);
-    expect(packageJson.dependencies['@logto/connector-kit']).toBe('^5.0.0');
+    // No wider than the tests prove: 4.7.0 is the oldest connector-kit a tested release ships.
+    expect(packageJson.dependencies['@logto/connector-kit']).toBe('^4.7.0 || ^5.0.0');
   });
 
   it('lib/ imports nothing but @logto/connector-kit, zod and Node built-ins', async () => {
-    const unpacked = path.join(work, 'unpacked');
-    await mkdir(unpacked, { recursive: true });
-    const untar = await run('tar', ['-xzf', packed.tarball, '-C', unpacked], { cwd: work });
-    expect(untar.code, untar.stderr).toBe(0);
     const entryPoints = packed.files
       .filter((file) => file.startsWith('lib/') && file.endsWith('.js'))
       .map((file) => path.join(unpacked, 'package', file));
@@ -194,6 +262,55 @@ describe('npm pack', () => {
     );
     expect([...imported].sort()).toEqual(['@logto/connector-kit', 'zod']);
   });
+
+  it('every relative link in every packed markdown file leads to a packed file (and heading)', async () => {
+    const broken: string[] = [];
+    for (const file of packed.files.filter((name) => name.endsWith('.md'))) {
+      for (const { target, line } of markdownLinks(await packedText(file))) {
+        if (isAbsolute(target)) {
+          continue;
+        }
+        const [linked = '', anchor] = target.split('#');
+        const resolved = linked === '' ? file : path.posix.join(path.posix.dirname(file), linked);
+        if (!packed.files.includes(resolved)) {
+          broken.push(`${file}:${line}: ${target} (no ${resolved} in the tarball)`);
+        } else if (anchor && resolved.endsWith('.md')) {
+          if (!headingAnchors(await packedText(resolved)).has(anchor)) {
+            broken.push(`${file}:${line}: ${target} (no heading #${anchor} in ${resolved})`);
+          }
+        }
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+});
+
+describe('the console guide (metadata.readme)', () => {
+  // Logto's console renders it with react-markdown and opens every link that does not start with
+  // `http` in the console itself (packages/console/src/components/Markdown/index.tsx), where a
+  // relative link is a "Page not found".
+  it('is docs/console-guide.md, which the tarball contains', () => {
+    expect(metadata.readme).toBe('./docs/console-guide.md');
+    expect(packed.files).toContain('docs/console-guide.md');
+  });
+
+  it('links only to https:// addresses and names no developer command', async () => {
+    const guide = await packedText('docs/console-guide.md');
+    const links = markdownLinks(guide);
+    expect(links.length).toBeGreaterThan(0);
+    expect(links.filter(({ target }) => !target.startsWith('https://'))).toEqual([]);
+    expect(
+      guide
+        .split('\n')
+        .map((text, index) => ({ text, line: index + 1 }))
+        .filter(({ text }) => developerCommand.test(text)),
+    ).toEqual([]);
+  });
+
+  it('starts with the heading the console shows as "README: <title>"', async () => {
+    // packages/console/src/pages/Connectors/utils.ts (splitMarkdownByTitle) takes the first "# ".
+    expect((await packedText('docs/console-guide.md')).split('\n')[0]).toMatch(/^# \S/);
+  });
 });
 
 const ours = (report: LoadReport): LoadedFactory => {
@@ -204,124 +321,197 @@ const ours = (report: LoadReport): LoadedFactory => {
 
 const svgDataUrl = /^data:image\/svg\+xml;base64,[A-Za-z0-9+/]+=*$/;
 
-it('runs under Node 22, as Logto does, and under the Node running the tests', () => {
-  expect(nodes.map(({ version }) => version)).toContain(process.version);
-  expect(nodes.some(({ version }) => version.startsWith('v22.'))).toBe(true);
+it('tests every supported Logto release on Node 22, as Logto runs, and the newest on the Node running the tests', () => {
+  const onNode22 = targets.filter(({ nodeVersion: version }) => version.startsWith('v22.'));
+  expect(onNode22.map(({ release }) => release.logto)).toEqual(releases.map(({ logto }) => logto));
+  expect(targets.some(({ nodeVersion: version }) => version === process.version)).toBe(true);
 });
 
-describe.each(nodes)('installed into Logto, on Node $version', ({ binary }) => {
-  const current = () => {
-    const entry = runs.get(binary);
-    expect(entry, 'the install ran').toBeDefined();
-    return entry!;
-  };
-
-  it('`logto connector add <tarball> --path <instance>` unpacks the package into packages/core/connectors/connector-xiaomi', async () => {
-    const entry = current();
-    expect(entry.add.code).toBe(0);
-    // The CLI exits 0 even when a package fails; only its output tells.
-    expect(entry.add.stdout).toContain(`Added ${packageJson.name} v${packageJson.version}`);
-    expect(entry.add.stdout + entry.add.stderr).not.toMatch(/Failed to add|^error\b/m);
-    const installed = JSON.parse(
-      await readFile(path.join(entry.installed, 'package.json'), 'utf8'),
-    ) as { name: string };
-    expect(installed.name).toBe(packageJson.name);
+describe.each(releases)('Logto $logto’s own CLI', (release) => {
+  it(`names connector-kit ${release.connectorKit} as its own, and zod ${hostZod}`, async () => {
+    const cliPackage = JSON.parse(
+      await readFile(path.join(release.cli, 'package.json'), 'utf8'),
+    ) as {
+      version: string;
+      dependencies: Record<string, string>;
+    };
+    expect(cliPackage.version).toBe(release.logto);
+    expect(cliPackage.dependencies['@logto/connector-kit']).toBe(`^${release.connectorKit}`);
+    expect(cliPackage.dependencies.zod).toBe(hostZod);
   });
+});
 
-  it('installs beside the official @logto/connector-xiaomi, and `logto connector list` shows both', () => {
-    const entry = current();
-    expect(entry.addOfficial.stdout).toContain('Added @logto/connector-xiaomi');
-    expect(entry.list.code).toBe(0);
-    expect(entry.list.stdout).toMatch(/OFFICIAL\s+@logto\/connector-xiaomi/);
-    expect(entry.list.stdout).toMatch(/3RD-PARTY\s+connector-xiaomi/);
-  });
+describe.each(targets.map((target) => ({ target, name: label(target) })))(
+  'installed into $name',
+  ({ target }) => {
+    const current = () => {
+      const entry = runs.get(target);
+      expect(entry, 'the install ran').toBeDefined();
+      return entry!;
+    };
 
-  it('Logto loads both, with distinct factory ids and the same target, so users carry over', () => {
-    const entry = current();
-    const { beside } = entry;
-    expect(beside.printed.filter((line) => line.includes('skip'))).toEqual([]);
-    expect(beside.factories.map(({ id }) => id).sort()).toEqual([officialId, ourId]);
-    expect(beside.factories.map(({ target }) => target)).toEqual(['xiaomi', 'xiaomi']);
-    expect(ours(beside)).toMatchObject({ platform: 'Universal', type: 'Social' });
-  });
-
-  it('loads with nothing in packages/core/node_modules but @logto/connector-kit and zod', () => {
-    const entry = current();
-    const factory = ours(entry.bare);
-    expect(factory.resolvable).toEqual({
-      '@logto/connector-kit': true,
-      zod: true,
-      got: false,
-      ky: false,
-      '@silverhand/essentials': false,
-      'snakecase-keys': false,
+    it('`logto connector add <tarball> --path <instance>` unpacks the package into packages/core/connectors/connector-xiaomi', async () => {
+      const entry = current();
+      expect(entry.add.code).toBe(0);
+      // The CLI exits 0 even when a package fails; only its output tells.
+      expect(entry.add.stdout).toContain(`Added ${packageJson.name} v${packageJson.version}`);
+      expect(entry.add.stdout + entry.add.stderr).not.toMatch(/Failed to add|^error\b/m);
+      const installed = JSON.parse(
+        await readFile(path.join(entry.installed, 'package.json'), 'utf8'),
+      ) as { name: string };
+      expect(installed.name).toBe(packageJson.name);
     });
-  });
 
-  it('inlines both logos as SVG data URLs and reads README.md as the setup guide', async () => {
-    const entry = current();
-    const readme = await readFile(path.join(entry.installed, 'README.md'), 'utf8');
-    for (const report of [entry.beside, entry.bare]) {
-      const factory = ours(report);
-      expect(factory.logo).toMatch(svgDataUrl);
-      expect(factory.logoDark).toMatch(svgDataUrl);
-      expect(factory.readme).toBe(readme);
-    }
-  });
+    it('`logto connector list` shows it under 3RD-PARTY, beside the built-in one under OFFICIAL', () => {
+      const entry = current();
+      expect(entry.link.code, entry.link.stderr).toBe(0);
+      expect(entry.list.code).toBe(0);
+      expect(entry.list.stdout).toMatch(/OFFICIAL\s+@logto\/connector-xiaomi/);
+      expect(entry.list.stdout).toMatch(/3RD-PARTY\s+connector-xiaomi/);
+    });
 
-  it('has metadata that passes connector-kit’s connectorMetadataGuard and a form that matches the config guard', () => {
-    const entry = current();
-    for (const report of [entry.beside, entry.bare]) {
-      expect(ours(report).metadataGuard).toBe('valid');
-      expect(ours(report).formItemProblems).toEqual([]);
-    }
-  });
-
-  it('builds the authorization URL through the loaded factory', () => {
-    const entry = current();
-    for (const report of [entry.beside, entry.bare]) {
-      const { calls } = ours(report);
-      const url = new URL(String(calls?.authorization.resolved));
-      expect(url.origin + url.pathname).toBe('https://account.xiaomi.com/oauth2/authorize');
-      expect(url.searchParams.get('client_id')).toBe(config.clientId);
-      expect(url.searchParams.get('state')).toBe('state-from-logto');
-      expect(url.searchParams.get('redirect_uri')).toBe(
-        'https://auth.example.com/callback/connector-row-id',
-      );
-    }
-  });
-
-  it('rejects failing calls with the host’s own ConnectorError, carrying an errorDescription', () => {
-    const entry = current();
-    for (const report of [entry.beside, entry.bare]) {
-      expect(report.cliErrorIsHostError).toBe(true);
-      const failures = ours(report).calls!.failures;
-      expect(failures.userDenied.rejected).toMatchObject({
-        isHostConnectorError: true,
-        code: 'authorization_failed',
-      });
-      expect(failures.invalidConfig.rejected).toMatchObject({
-        isHostConnectorError: true,
-        code: 'invalid_config',
-      });
-      expect(failures.networkDown.rejected).toMatchObject({ isHostConnectorError: true });
-      for (const failure of Object.values(failures)) {
-        expect(typeof failure.rejected?.data?.errorDescription).toBe('string');
-        // An HTTP client's own message names the URL; end users must not see it.
-        expect(failure.rejected?.message).not.toContain('https://');
+    it('the loader accepts its connector-kit range and loads it with the release’s connector-kit', () => {
+      const entry = current();
+      for (const report of [entry.beside, entry.replaced, entry.bare]) {
+        expect(report.hostKitVersion).toBe(target.release.connectorKit);
+        expect(report.printed.filter((line) => line.includes(` ${packageJson.name} `))).toEqual([]);
+        expect(ours(report)).toMatchObject({ platform: 'Universal', type: 'Social' });
       }
-    }
-  });
+    });
 
-  it('adds under 64 kB of its own code to Logto’s start, and nothing more at the first sign-in', () => {
-    const entry = current();
-    const factory = ours(entry.bare);
-    const bytes = (files: string[]) =>
-      files.reduce((sum, file) => sum + (factory.libFiles[file] ?? 0), 0);
-    const atStart = factory.loadedAtStart;
-    expect(atStart).toContain('lib/index.js');
-    expect(bytes(atStart)).toBeLessThan(64 * 1024);
-    expect(factory.loadedAtAuthorization).toEqual(atStart);
-    expect(factory.loadedAtSignIn).toEqual(atStart);
-  });
+    it('loads with nothing in packages/core/node_modules but @logto/connector-kit and zod', () => {
+      const factory = ours(current().bare);
+      expect(factory.resolvable).toEqual({
+        '@logto/connector-kit': true,
+        zod: true,
+        got: false,
+        ky: false,
+        '@silverhand/essentials': false,
+        'snakecase-keys': false,
+      });
+    });
+
+    it('inlines both logos as SVG data URLs and reads docs/console-guide.md as the setup guide', async () => {
+      const entry = current();
+      const guide = await readFile(path.join(entry.installed, 'docs/console-guide.md'), 'utf8');
+      for (const report of [entry.beside, entry.bare]) {
+        const factory = ours(report);
+        expect(factory.logo).toMatch(svgDataUrl);
+        expect(factory.logoDark).toMatch(svgDataUrl);
+        expect(factory.readme).toBe(guide);
+      }
+    });
+
+    it('has metadata that passes the release’s connectorMetadataGuard and a form that matches the config guard', () => {
+      const entry = current();
+      for (const report of [entry.beside, entry.bare]) {
+        expect(ours(report).metadataGuard).toBe('valid');
+        expect(ours(report).formItemProblems).toEqual([]);
+      }
+    });
+
+    it('builds the authorization URL through the loaded factory', () => {
+      const entry = current();
+      for (const report of [entry.beside, entry.bare]) {
+        const { calls } = ours(report);
+        const url = new URL(String(calls?.authorization.resolved));
+        expect(url.origin + url.pathname).toBe('https://account.xiaomi.com/oauth2/authorize');
+        expect(url.searchParams.get('client_id')).toBe(config.clientId);
+        expect(url.searchParams.get('state')).toBe('state-from-logto');
+        expect(url.searchParams.get('redirect_uri')).toBe(
+          'https://auth.example.com/callback/connector-row-id',
+        );
+      }
+    });
+
+    it('rejects failing calls with the host’s own ConnectorError, carrying an errorDescription', () => {
+      const entry = current();
+      for (const report of [entry.beside, entry.bare]) {
+        expect(report.cliErrorIsHostError).toBe(true);
+        const failures = ours(report).calls!.failures;
+        expect(failures.userDenied.rejected).toMatchObject({
+          isHostConnectorError: true,
+          code: 'authorization_failed',
+        });
+        expect(failures.invalidConfig.rejected).toMatchObject({
+          isHostConnectorError: true,
+          code: 'invalid_config',
+        });
+        expect(failures.networkDown.rejected).toMatchObject({ isHostConnectorError: true });
+        for (const failure of Object.values(failures)) {
+          expect(typeof failure.rejected?.data?.errorDescription).toBe('string');
+          // An HTTP client's own message names the URL; end users must not see it.
+          expect(failure.rejected?.message).not.toContain('https://');
+        }
+      }
+    });
+
+    it('adds under 64 kB of its own code to Logto’s start, and nothing more at the first sign-in', () => {
+      const factory = ours(current().bare);
+      const bytes = (files: string[]) =>
+        files.reduce((sum, file) => sum + (factory.libFiles[file] ?? 0), 0);
+      const atStart = factory.loadedAtStart;
+      expect(atStart).toContain('lib/index.js');
+      expect(bytes(atStart)).toBeLessThan(64 * 1024);
+      expect(factory.loadedAtAuthorization).toEqual(atStart);
+      expect(factory.loadedAtSignIn).toEqual(atStart);
+    });
+
+    it('`logto connector remove @logto/connector-xiaomi` deletes only the built-in connector’s link, after which Logto loads only this one', async () => {
+      const entry = current();
+      expect(entry.remove.code, entry.remove.stderr).toBe(0);
+      expect(entry.remove.stdout).toContain('Removed 1 connectors');
+      expect(existsSync(entry.officialLink)).toBe(false);
+      // The image's copy in packages/connectors stays; a new `connector link` would bring it back.
+      expect((await lstat(entry.officialSource)).isDirectory()).toBe(true);
+      expect(entry.listAfterRemove.stdout).not.toMatch(/OFFICIAL/);
+      expect(entry.listAfterRemove.stdout).toMatch(/3RD-PARTY\s+connector-xiaomi/);
+      expect(entry.replaced.factories.map(({ id }) => id)).toEqual([ourId]);
+      expect(entry.replaced.printed).toEqual([]);
+    });
+  },
+);
+
+// Where Logto's built-in connector (@logto/connector-xiaomi) loads too: the release's
+// connector-kit satisfies its range (the built-in copy an older image ships is older as well).
+const withBuiltIn = targets.filter(({ release }) =>
+  acceptsKitRange(release, officialPackage.dependencies['@logto/connector-kit']!),
+);
+
+describe.each(withBuiltIn.map((target) => ({ target, name: label(target) })))(
+  'beside Logto’s built-in Xiaomi connector, in $name',
+  ({ target }) => {
+    const beside = () => runs.get(target)!.beside;
+
+    it('Logto loads both, with distinct factory ids and the same target, so users carry over', () => {
+      expect(beside().printed.filter((line) => line.includes('skip'))).toEqual([]);
+      expect(
+        beside()
+          .factories.map(({ id }) => id)
+          .sort(),
+      ).toEqual([officialId, ourId]);
+      expect(beside().factories.map(({ target: key }) => key)).toEqual(['xiaomi', 'xiaomi']);
+    });
+
+    it('Logto lists the built-in one first, so the console’s single Xiaomi card shows its name and description, and its first “Universal” radio button is the built-in connector', () => {
+      // Both are Universal and share the target `xiaomi`: the console groups them into one card
+      // made from the first factory (packages/console/src/pages/Connectors/utils.ts,
+      // getConnectorGroups) with one radio button per factory, in this order, each labelled by
+      // platform (packages/console/src/components/CreateConnectorForm/PlatformSelector). The
+      // order is the sorted directory listing: "@logto-connector-xiaomi" before "connector-xiaomi".
+      expect(beside().packages.map(({ directory }) => directory)).toEqual([
+        '@logto-connector-xiaomi',
+        'connector-xiaomi',
+      ]);
+      expect(beside().factories.map(({ id }) => id)).toEqual([officialId, ourId]);
+      expect(beside().factories.map(({ platform }) => platform)).toEqual([
+        'Universal',
+        'Universal',
+      ]);
+    });
+  },
+);
+
+it('runs the built-in connector beside this one on at least the newest release', () => {
+  expect(withBuiltIn.map(({ release }) => release)).toContain(newest);
 });

@@ -108,30 +108,36 @@ export const packFromSource = async (workDirectory: string): Promise<PackResult>
 
 /**
  * The smallest directory the Logto CLI accepts as an instance (packages/core/package.json named
- * `@logto/core`) and Logto core's view of modules: packages/core/node_modules holds only
- * `hostModules`, linked to this repository's copies. Nothing above the instance offers modules
- * (it lives in the system's temporary directory).
+ * `@logto/core`) and Logto core's view of modules: packages/core/node_modules holds only `modules`
+ * (package name to the directory it links to). Nothing above the instance offers modules (it
+ * lives in the system's temporary directory).
  */
-export const createInstance = async (root: string, hostModules: string[]) => {
+export const createInstance = async (root: string, modules: Record<string, string>) => {
   const core = path.join(root, 'packages', 'core');
   await mkdir(core, { recursive: true });
   await writeFile(
     path.join(core, 'package.json'),
     JSON.stringify({ name: '@logto/core', private: true, type: 'module' }, undefined, 2),
   );
-  for (const name of hostModules) {
-    await mkdir(path.dirname(path.join(core, 'node_modules', name)), { recursive: true });
-    await symlink(path.join(repoRoot, 'node_modules', name), path.join(core, 'node_modules', name));
-  }
+  await linkModules(core, modules);
   return { root, core, connectors: path.join(core, 'connectors') };
 };
 
+/** Gives `directory` a node_modules whose entries link to the given package directories. */
+export const linkModules = async (directory: string, modules: Record<string, string>) => {
+  for (const [name, target] of Object.entries(modules)) {
+    const link = path.join(directory, 'node_modules', name);
+    await mkdir(path.dirname(link), { recursive: true });
+    await symlink(target, link, 'dir');
+  }
+};
+
 /**
- * The Logto CLI, run as the README says: `npx @logto/cli ...`, here this repository's
- * devDependency (`--no-install`: never a copy fetched from the registry instead).
+ * The Logto CLI of one release, as the README runs it (`npx @logto/cli ...` runs this same
+ * `bin/logto.js`), under the chosen Node.
  */
-export const logto = async (node: string, args: string[]) =>
-  run('npx', ['--no-install', '@logto/cli', ...args], { cwd: repoRoot, node });
+export const logto = async (node: string, cli: string, args: string[]) =>
+  run(node, [path.join(cli, 'bin', 'logto.js'), ...args], { cwd: repoRoot, node });
 
 export type ConnectorCall = {
   resolved?: unknown;
@@ -178,18 +184,25 @@ export type LoadReport = {
   factories: LoadedFactory[];
 };
 
-/** Runs load-connectors.mjs under `node` against an instance; `configs` maps factory id to config. */
+let loads = 0;
+
+/**
+ * Runs load-connectors.mjs under `node` against an instance, with the loader of the CLI in `cli`;
+ * `configs` maps factory id to config.
+ */
 export const loadConnectors = async (
   node: string,
+  cli: string,
   instanceRoot: string,
   configs: Record<string, unknown>,
 ): Promise<LoadReport> => {
-  const out = path.join(instanceRoot, `load-report-${path.basename(node)}-${Date.now()}.json`);
+  loads += 1;
+  const out = path.join(instanceRoot, `load-report-${loads}.json`);
   await mustRun(
     node,
     [
       path.join(repoRoot, 'test/install/load-connectors.mjs'),
-      JSON.stringify({ instance: instanceRoot, configs, out }),
+      JSON.stringify({ cli, instance: instanceRoot, configs, out }),
     ],
     { cwd: instanceRoot, node },
   );

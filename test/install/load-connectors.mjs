@@ -3,12 +3,13 @@
 // (Node 20 or 22) so the module cache, the host modules and the Node version are those of a fresh
 // Logto.
 //
-//   node load-connectors.mjs '{"instance": "...", "configs": {"<factory id>": {...}}, "out": "..."}'
+//   node load-connectors.mjs '{"cli": "<@logto/cli dir>", "instance": "...", "configs": {"<factory id>": {...}}, "out": "..."}'
 //
-// The loader is the published @logto/cli's: `getConnectorPackagesFromDirectory`,
-// `loadConnectorFactories` and `buildRawConnector`, which import `@logto/connector-kit` from this
-// repository. The instance's packages/core/node_modules links to that same copy, so "the host's
-// ConnectorError" below is both what the connector resolves and what the loader uses. On top of the
+// The loader is the published @logto/cli's of the release under test: `getConnectorPackagesFromDirectory`,
+// `loadConnectorFactories` and `buildRawConnector` (Logto core loads connectors with the same
+// code), which import that release's `@logto/connector-kit`. The instance's packages/core/node_modules
+// links to that same copy, so "the host's ConnectorError" below is both what the connector
+// resolves and what the loader uses. On top of the
 // CLI's loader, Logto core also refuses duplicate factory ids and form items that disagree with the
 // config guard; both are checked here too (see form-items.mjs).
 import dns from 'node:dns';
@@ -20,7 +21,7 @@ import { MessageChannel } from 'node:worker_threads';
 
 import { formItemProblems } from './form-items.mjs';
 
-const { instance, configs, out } = JSON.parse(process.argv[2]);
+const { cli, instance, configs, out } = JSON.parse(process.argv[2]);
 const coreDirectory = path.join(instance, 'packages', 'core');
 const connectorsDirectory = path.join(coreDirectory, 'connectors');
 
@@ -71,9 +72,10 @@ const {
 } = await import(pathToFileURL(hostImports).href);
 const hostKitVersion = createRequire(hostImports)('@logto/connector-kit/package.json').version;
 
-const { getConnectorPackagesFromDirectory } = await import('@logto/cli/lib/utils.js');
+const cliModule = (file) => import(pathToFileURL(path.join(cli, 'lib', file)).href);
+const { getConnectorPackagesFromDirectory } = await cliModule('utils.js');
 const { loadConnectorFactories, buildRawConnector, notImplemented } =
-  await import('@logto/cli/lib/connector/index.js');
+  await cliModule('connector/index.js');
 
 const describeError = (error) => ({
   isHostConnectorError: error instanceof ConnectorError,
