@@ -1,6 +1,7 @@
 import { ConnectorErrorCodes, type ConnectorSession, type GetSession } from '@logto/connector-kit';
 
 import { toConnectorError } from './errors.ts';
+import { decodeErrorField, isTokenText } from './xiaomi-response.ts';
 
 export type Callback = {
   code: string;
@@ -9,12 +10,9 @@ export type Callback = {
   requestedScope?: string;
 };
 
-const maxCodeLength = 2048;
-
-const field = (data: Record<string, unknown>, key: string): string | undefined => {
-  const value = data[key];
-  return typeof value === 'string' && value !== '' ? value : undefined;
-};
+/** A redirect URI as Logto posts it: visible ASCII, bounded like any URL a browser sends. */
+const redirectUriOf = (value: unknown): string | undefined =>
+  typeof value === 'string' && /^[\x21-\x7e]{1,2048}$/.test(value) ? value : undefined;
 
 const noSignIn = () =>
   toConnectorError({
@@ -65,19 +63,19 @@ export const readCallback = async (data: unknown, getSession: GetSession): Promi
   }
   const callback = data as Record<string, unknown>;
 
-  const error = field(callback, 'error');
-  if (error !== undefined) {
-    throw toConnectorError({
-      kind: 'xiaomi',
-      step: 'callback',
-      xiaomiCode: error,
-      description: field(callback, 'error_description'),
-    });
+  // Anyone can craft a callback link, so its error_description is never passed on, and its error
+  // only when it is a code (errors.ts decides).
+  const error = decodeErrorField(callback.error);
+  if (error.failed) {
+    throw toConnectorError({ kind: 'xiaomi', step: 'callback', xiaomiCode: error.xiaomiCode });
   }
 
-  const code = field(callback, 'code');
-  if (code === undefined || code.length > maxCodeLength) {
-    throw toConnectorError({ kind: 'bad-callback', reason: 'it carries no authorization code' });
+  const { code } = callback;
+  if (!isTokenText(code)) {
+    throw toConnectorError({
+      kind: 'bad-callback',
+      reason: 'it carries no usable authorization code',
+    });
   }
 
   const session = await readSession(getSession);
@@ -88,9 +86,9 @@ export const readCallback = async (data: unknown, getSession: GetSession): Promi
     });
   }
 
-  const redirectUri = session?.redirectUri ?? field(callback, 'redirectUri');
+  const redirectUri = session?.redirectUri ?? redirectUriOf(callback.redirectUri);
   if (redirectUri === undefined) {
-    throw toConnectorError({ kind: 'bad-callback', reason: 'it carries no redirectUri' });
+    throw toConnectorError({ kind: 'bad-callback', reason: 'it carries no usable redirectUri' });
   }
   const requestedScope = session?.scope;
   return {

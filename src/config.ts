@@ -1,12 +1,11 @@
 import {
   ConnectorConfigFormItemType,
-  ConnectorError,
-  ConnectorErrorCodes,
   type ConnectorConfigFormItem,
   type GetConnectorConfig,
 } from '@logto/connector-kit';
 import { z } from 'zod';
 
+import { toConnectorError } from './errors.ts';
 import { isScopeList, requestedScopes } from './scopes.ts';
 
 type FormItem = Omit<ConnectorConfigFormItem, 'key' | 'required'>;
@@ -149,8 +148,9 @@ export const readConfig = async (
 ): Promise<ConnectorConfig> => {
   const result = configGuard.safeParse(await getConfig(factoryId));
   if (!result.success) {
-    throw new ConnectorError(ConnectorErrorCodes.InvalidConfig, {
-      errorDescription: describeConfigIssues(result.error),
+    throw toConnectorError({
+      kind: 'invalid-config',
+      description: describeConfigIssues(result.error),
       issues: result.error.issues.map(({ path, message }) => ({ path: path.join('.'), message })),
     });
   }

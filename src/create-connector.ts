@@ -1,6 +1,5 @@
 import {
   ConnectorError,
-  ConnectorErrorCodes,
   ConnectorType,
   type CreateConnector,
   type GetSession,
@@ -20,7 +19,7 @@ import { fetchXiaomiUser } from './open-api.ts';
 import { grantedScopes, requestedScopes } from './scopes.ts';
 import { exchangeCode, refreshToken } from './token.ts';
 import { toSocialUserInfo } from './user-info.ts';
-import type { XiaomiToken } from './xiaomi-response.ts';
+import { isTokenText, type XiaomiToken } from './xiaomi-response.ts';
 
 export type XiaomiConnectorOptions = {
   /** Only tests, the demo and benchmarks change these; the package always talks to Xiaomi. */
@@ -32,17 +31,21 @@ export type XiaomiConnectorOptions = {
 /**
  * Whatever escapes the flow reaches Logto as a ConnectorError: anything else skips Logto's error
  * mapping and shows its raw message (which, for an HTTP client, includes the URL) to the end user.
+ * `run` lists the secret values it learns (secret, code, tokens), so that the cause of an
+ * unexpected failure is logged without them.
  */
-const asConnectorErrors = async <T>(run: () => Promise<T>): Promise<T> => {
+const asConnectorErrors = async <T>(
+  operation: string,
+  run: (sensitive: string[]) => Promise<T>,
+): Promise<T> => {
+  const sensitive: string[] = [];
   try {
-    return await run();
+    return await run(sensitive);
   } catch (error: unknown) {
     if (error instanceof ConnectorError) {
       throw error;
     }
-    throw new ConnectorError(ConnectorErrorCodes.General, {
-      errorDescription: 'The Xiaomi connector failed unexpectedly. Try again.',
-    });
+    throw toConnectorError({ kind: 'internal', operation, cause: error }, sensitive);
   }
 };
 
@@ -77,11 +80,15 @@ export const createXiaomiConnector = (
     const signIn = async (
       data: unknown,
       getSession: GetSession,
+      sensitive: string[],
     ): Promise<{ token: XiaomiToken; userInfo: SocialUserInfo }> => {
       const deadline = new Deadline(timeoutMs);
       const callback = await readCallback(data, getSession);
+      sensitive.push(callback.code);
       const config = await readConfig(getConfig, metadata.id);
+      sensitive.push(config.clientSecret);
       const token = await exchangeCode(endpoints.token, config, callback, deadline);
+      sensitive.push(token.accessToken, token.refreshToken ?? '', token.macKey ?? '');
       const granted = grantedScopes(
         token.scope,
         callback.requestedScope === undefined
@@ -102,19 +109,19 @@ export const createXiaomiConnector = (
     };
 
     /** Token storage: Xiaomi's refresh tokens work once, so the new one goes back to Logto. */
-    const refresh = async (refreshTokenValue: string): Promise<TokenResponse> => {
-      const config = await readConfig(getConfig, metadata.id);
-      if (!config.redirectUri) {
-        throw new ConnectorError(ConnectorErrorCodes.InvalidConfig, {
-          errorDescription:
-            'Redirect URI is not set: Xiaomi requires the callback URL to refresh tokens. Set "Redirect URI" in the connector config to the callback URL registered on Xiaomi’s open platform (${your_logto_origin}/callback/${connector_id}).',
-        });
+    const refresh = async (
+      refreshTokenValue: unknown,
+      sensitive: string[],
+    ): Promise<TokenResponse> => {
+      // Logto passes what it stored; anything but a token would be sent to Xiaomi with the secret.
+      if (!isTokenText(refreshTokenValue)) {
+        throw toConnectorError({ kind: 'unusable-refresh-token' });
       }
-      if (refreshTokenValue === '') {
-        throw new ConnectorError(ConnectorErrorCodes.InvalidRequestParameters, {
-          errorDescription:
-            'No refresh token to refresh with: the user must sign in with Xiaomi again.',
-        });
+      sensitive.push(refreshTokenValue);
+      const config = await readConfig(getConfig, metadata.id);
+      sensitive.push(config.clientSecret);
+      if (!config.redirectUri) {
+        throw toConnectorError({ kind: 'no-refresh-redirect-uri' });
       }
       const token = await refreshToken(
         endpoints.token,
@@ -130,18 +137,23 @@ export const createXiaomiConnector = (
       type: ConnectorType.Social,
       configGuard,
       getAuthorizationUri: async (payload, setSession) =>
-        asConnectorErrors(async () =>
+        asConnectorErrors('getAuthorizationUri', async () =>
           getAuthorizationUri(getConfig, metadata.id, endpoints.authorize)(payload, setSession),
         ),
       getUserInfo: async (data, getSession) =>
-        asConnectorErrors(async () => (await signIn(data, getSession)).userInfo),
+        asConnectorErrors(
+          'getUserInfo',
+          async (sensitive) => (await signIn(data, getSession, sensitive)).userInfo,
+        ),
       getTokenResponseAndUserInfo: async (data, getSession) =>
-        asConnectorErrors(async () => {
-          const { token, userInfo } = await signIn(data, getSession);
+        asConnectorErrors('getTokenResponseAndUserInfo', async (sensitive) => {
+          const { token, userInfo } = await signIn(data, getSession, sensitive);
           return { tokenResponse: toTokenResponse(token), userInfo };
         }),
       getAccessTokenByRefreshToken: async (refreshTokenValue) =>
-        asConnectorErrors(async () => refresh(refreshTokenValue)),
+        asConnectorErrors('getAccessTokenByRefreshToken', async (sensitive) =>
+          refresh(refreshTokenValue, sensitive),
+        ),
     };
   };
 };

@@ -53,7 +53,7 @@ type Request = {
 const transient = (status: number) => status >= 500;
 
 /** Xiaomi's answers are a few hundred bytes; a broken proxy must not fill the server's memory. */
-const maxBodyLength = 1 << 20;
+const maxBodyLength = 64 * 1024;
 
 /** A code, never a message: Node's messages may carry the URL, and Open API URLs carry the token. */
 class TransportError extends Error {

@@ -56,7 +56,7 @@ const callOpenApi = async (
   });
   const decoded = decodeOpenApiResponse(step, response);
   if (!decoded.ok) {
-    throw toConnectorError(decoded.failure, [context.accessToken]);
+    throw toConnectorError(decoded.failure, [context.accessToken, context.macKey ?? '']);
   }
   return decoded.value;
 };

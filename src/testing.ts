@@ -4,4 +4,4 @@
  */
 export { createXiaomiConnector, type XiaomiConnectorOptions } from './create-connector.ts';
 export type { XiaomiEndpoints } from './endpoints.ts';
-export { xiaomiErrorTable } from './errors.ts';
+export { meaningOf, xiaomiErrorTable } from './errors.ts';

@@ -1,9 +1,12 @@
 /**
  * Xiaomi's wire quirks, decoded here and nowhere else:
  * - token bodies start with the literal `&&&START&&&`, sometimes followed by whitespace;
- * - keys may carry stray spaces (`"token_type "`), numbers may arrive as strings;
+ * - keys may carry stray spaces (`"token_type "`); numeric codes and `expires_in` may arrive as
+ *   numeric strings;
  * - HTTP 200 is used for most errors, so the body decides, not the status;
  * - Open API bodies are an envelope `{ result, description, data, code }`.
+ * Beyond those quirks, every field is checked for its type: a value of the wrong type means a
+ * broken answer, and is never coerced into something usable (oauth4webapi's rule).
  */
 import type { Failure, Step } from './errors.ts';
 import type { HttpResponse } from './http.ts';
@@ -46,26 +49,30 @@ const normaliseKeys = (object: JsonObject): JsonObject => {
   return result;
 };
 
-const text = (value: unknown): string | undefined => {
-  if (typeof value === 'string') {
-    const trimmed = value.trim();
-    return trimmed === '' ? undefined : trimmed;
-  }
-  return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
-};
+/**
+ * Xiaomi's tokens and keys, as RFC 6749 allows them (visible ASCII, inner spaces), bounded: real
+ * ones are a few hundred characters at most.
+ */
+const tokenText = /^[\x21-\x7e](?:[\x20-\x7e]{0,4094}[\x21-\x7e])?$/;
 
-const number = (value: unknown): number | undefined => {
-  const parsed = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof parsed === 'number' && Number.isFinite(parsed) ? parsed : undefined;
-};
+export const isTokenText = (value: unknown): value is string =>
+  typeof value === 'string' && tokenText.test(value);
 
-/** Xiaomi's error codes arrive as numbers or numeric strings; 0 means success. */
-const errorCode = (value: unknown): number | string | undefined => {
-  const numeric = number(value);
-  if (numeric !== undefined) {
-    return numeric === 0 ? undefined : numeric;
+/**
+ * An error field (`error` of a token answer, `code` of an envelope). Absent, `null`, `0` and `"0"`
+ * mean success; numeric codes arrive as numbers or numeric strings. Any other value is an error,
+ * even one that carries no usable code (`true`, an object): it never reads as success. The code
+ * is passed on as received, for errors.ts to check.
+ */
+export const decodeErrorField = (
+  value: unknown,
+): { failed: false } | { failed: true; xiaomiCode: unknown } => {
+  if (value === undefined || value === null) {
+    return { failed: false };
   }
-  return text(value);
+  const numeric =
+    typeof value === 'string' && /^\s*-?\d{1,15}\s*$/.test(value) ? Number(value) : value;
+  return numeric === 0 ? { failed: false } : { failed: true, xiaomiCode: numeric };
 };
 
 const describeBody = (response: HttpResponse): string =>
@@ -84,13 +91,9 @@ const unusable = (step: Step, response: HttpResponse, reason: string): Decoded<n
       : { kind: 'unexpected', step, status: response.status, reason },
 });
 
-const xiaomiError = (
-  step: Step,
-  xiaomiCode: number | string,
-  description: unknown,
-): Decoded<never> => ({
+const xiaomiError = (step: Step, xiaomiCode: unknown, description: unknown): Decoded<never> => ({
   ok: false,
-  failure: { kind: 'xiaomi', step, xiaomiCode, description: text(description) },
+  failure: { kind: 'xiaomi', step, xiaomiCode, description },
 });
 
 export type XiaomiToken = {
@@ -102,6 +105,31 @@ export type XiaomiToken = {
   macKey?: string;
 };
 
+/** What one optional field holds: absent (or `null`), a value of its type, or a wrong type. */
+type Field<T> = { ok: true; value: T | undefined } | { ok: false };
+
+const optional = <T>(value: unknown, accept: (value: unknown) => T | undefined): Field<T> => {
+  if (value === undefined || value === null) {
+    return { ok: true, value: undefined };
+  }
+  const accepted = accept(value);
+  return accepted === undefined ? { ok: false } : { ok: true, value: accepted };
+};
+
+const token = (value: unknown) => (isTokenText(value) ? value : undefined);
+
+const shortText = (value: unknown) =>
+  typeof value === 'string' && value.length <= 1024 ? value.trim() : undefined;
+
+/** Seconds as a number, or as a numeric string (a Xiaomi quirk). */
+const seconds = (value: unknown) => {
+  const parsed =
+    typeof value === 'string' && /^\s*\d{1,12}\s*$/.test(value) ? Number(value) : value;
+  return typeof parsed === 'number' && Number.isSafeInteger(parsed) && parsed >= 0
+    ? parsed
+    : undefined;
+};
+
 /** Decodes a token endpoint answer (code exchange or refresh); requires only `access_token`. */
 export const decodeTokenResponse = (step: Step, response: HttpResponse): Decoded<XiaomiToken> => {
   const parsed = parseBody(response.body);
@@ -109,27 +137,43 @@ export const decodeTokenResponse = (step: Step, response: HttpResponse): Decoded
     return unusable(step, response, describeBody(response));
   }
   const body = normaliseKeys(parsed);
-  const code = errorCode(body.error);
-  if (code !== undefined) {
-    return xiaomiError(step, code, body.error_description);
+  const error = decodeErrorField(body.error);
+  if (error.failed) {
+    return xiaomiError(step, error.xiaomiCode, body.error_description);
   }
-  const accessToken = text(body.access_token);
-  if (!accessToken || response.status >= 300) {
+  if (!isTokenText(body.access_token)) {
     return unusable(
       step,
       response,
-      accessToken ? 'an error status' : 'no access_token in the answer',
+      body.access_token === undefined
+        ? 'no access_token in the answer'
+        : 'access_token is not a token string',
     );
   }
+  if (response.status >= 300) {
+    return unusable(step, response, 'an error status');
+  }
+  const fields = {
+    expires_in: optional(body.expires_in, seconds),
+    refresh_token: optional(body.refresh_token, token),
+    scope: optional(body.scope, shortText),
+    token_type: optional(body.token_type, shortText),
+    mac_key: optional(body.mac_key, token),
+  };
+  const wrong = Object.entries(fields).find(([, field]) => !field.ok);
+  if (wrong) {
+    return unusable(step, response, `${wrong[0]} is of the wrong type`);
+  }
+  const value = <T>(field: Field<T>) => (field.ok ? field.value : undefined);
   return {
     ok: true,
     value: {
-      accessToken,
-      expiresIn: number(body.expires_in),
-      refreshToken: text(body.refresh_token),
-      scope: text(body.scope),
-      tokenType: text(body.token_type),
-      macKey: text(body.mac_key),
+      accessToken: body.access_token,
+      expiresIn: value(fields.expires_in),
+      refreshToken: value(fields.refresh_token),
+      scope: value(fields.scope),
+      tokenType: value(fields.token_type),
+      macKey: value(fields.mac_key),
     },
   };
 };
@@ -141,13 +185,17 @@ export const decodeOpenApiResponse = (step: Step, response: HttpResponse): Decod
     return unusable(step, response, describeBody(response));
   }
   const body = normaliseKeys(parsed);
-  const code = errorCode(body.code);
-  if (code !== undefined) {
-    return xiaomiError(step, code, body.description);
+  const error = decodeErrorField(body.code);
+  if (error.failed) {
+    return xiaomiError(step, error.xiaomiCode, body.description);
   }
-  const result = text(body.result)?.toLowerCase();
-  if (result !== undefined && result !== 'ok') {
-    return unusable(step, response, `result "${result.slice(0, 40)}"`);
+  const { result } = body;
+  if (
+    result !== undefined &&
+    result !== null &&
+    (typeof result !== 'string' || result.trim().toLowerCase() !== 'ok')
+  ) {
+    return unusable(step, response, 'its result is not "ok"');
   }
   if (!isObject(body.data) || response.status >= 300) {
     return unusable(

@@ -318,10 +318,16 @@ describe('MAC-signed Open API calls', () => {
     expect(userInfo).toMatchObject({ id: fake.user.unionId, email: fake.user.email });
   });
 
-  it('fails with authorization_failed (96012) when such an app gets unsigned calls', async () => {
+  it('fails with invalid_config and the MAC hint, not "the user cancelled", when such an app gets unsigned calls (96012)', async () => {
     const error = await failureOf(signIn());
-    expect(error.code).toBe(ConnectorErrorCodes.AuthorizationFailed);
-    expect(JSON.stringify(error.data)).toContain('96012');
+    expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
+    expect(error.data).toMatchObject({
+      step: 'profile',
+      xiaomiCode: 96012,
+      xiaomiError: 'OA_ACCESS_DENIED',
+    });
+    expect((error.data as { hint: string }).hint).toContain('Sign Open API calls (MAC)');
+    expect(JSON.stringify(error.data)).not.toContain('cancel');
   });
 });
 

@@ -50,11 +50,11 @@ interface Outcome {
 
 let fake: FakeXiaomi;
 let logto: LogtoHost;
-let errorTable: Record<number, { code: ConnectorErrorCodes }>;
+let meaningOf: (step: 'token' | 'profile', xiaomiCode: number) => { code: ConnectorErrorCodes };
 
 beforeAll(async () => {
   const built = await loadBuiltConnector();
-  errorTable = built.xiaomiErrorTable;
+  meaningOf = built.meaningOf;
   fake = await startFakeXiaomi({
     apps: [{ redirectUris: [redirectUri] }],
     random: seededRandom(seed),
@@ -115,7 +115,7 @@ const allowedCodes = (entry: RequestLogEntry): string[] => {
     case 'stall':
       return [ConnectorErrorCodes.General];
     case 'errorEnvelope':
-      return [errorTable[entry.xiaomiCode!]?.code ?? ConnectorErrorCodes.General];
+      return [meaningOf(entry.target === 'token' ? 'token' : 'profile', entry.xiaomiCode!).code];
     case undefined:
       return [];
   }

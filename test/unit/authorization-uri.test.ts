@@ -1,5 +1,5 @@
 import type { ConnectorSession } from '@logto/connector-kit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import {
   baseConfig,
@@ -74,14 +74,18 @@ describe('getAuthorizationUri', () => {
     await expectConnectorError(authorize({ clientId }), 'invalid_config');
   });
 
-  it('turns a failing setSession into a ConnectorError', async () => {
+  it('turns a failing setSession into a ConnectorError, its cause kept out of data', async () => {
     const connector = await makeConnector(baseConfig);
-    await expectConnectorError(
-      connector.getAuthorizationUri(payload, async () => {
-        throw new Error('session store down');
-      }),
-      'general',
-    );
+    const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const cause = new Error('session store down');
+    const failure = connector.getAuthorizationUri(payload, async () => {
+      throw cause;
+    });
+    const data = await expectConnectorError(failure, 'general');
+    expect(JSON.stringify(data)).not.toContain('session store down');
+    await failure.catch((error: unknown) => expect((error as Error).cause).toBe(cause));
+    expect(log).toHaveBeenCalledWith(expect.stringContaining('session store down'));
+    log.mockRestore();
   });
 
   it('builds the URL where Logto’s "my account" API passes notImplemented as setSession', async () => {

@@ -54,12 +54,12 @@ describe('callback', () => {
       connector.getUserInfo(callback, getSession),
       'invalid_request_parameters',
     );
-    expect(data.errorDescription).toContain('no sign-in');
+    expect(data.hint).toContain('no sign-in');
     expect(token.isDone()).toBe(false);
     nock.cleanAll();
   });
 
-  it('gives authorization_failed when the user denies consent (96012)', async () => {
+  it('gives authorization_failed when the user denies consent (96012), naming the code for the admin', async () => {
     const connector = await makeConnector();
     const data = await expectConnectorError(
       connector.getUserInfo(
@@ -68,8 +68,23 @@ describe('callback', () => {
       ),
       'authorization_failed',
     );
-    expect(data.errorDescription).toContain('OA_ACCESS_DENIED');
-    expect(data.errorDescription).toContain('user denied');
+    expect(data).toMatchObject({
+      step: 'callback',
+      xiaomiCode: 96012,
+      xiaomiError: 'OA_ACCESS_DENIED',
+    });
+  });
+
+  it('never passes on the callback’s error_description: anyone can craft a callback link', async () => {
+    const connector = await makeConnector();
+    const data = await expectConnectorError(
+      connector.getUserInfo(
+        { error: '96012', error_description: 'Call +1-800-555-0100 now', redirectUri },
+        signInSession,
+      ),
+      'authorization_failed',
+    );
+    expect(JSON.stringify(data)).not.toContain('555');
   });
 
   it('gives authorization_failed for a non-numeric error such as access_denied', async () => {
@@ -86,7 +101,7 @@ describe('callback', () => {
       connector.getUserInfo({ error: '96010', redirectUri }, signInSession),
       'invalid_config',
     );
-    expect(data.errorDescription).toContain('/callback/');
+    expect(data.hint).toContain('/callback/');
   });
 
   it.each([
@@ -112,7 +127,7 @@ describe('callback', () => {
       connector.getUserInfo({ ...accountCenterCallback, state: 'forged' }, signInSession),
       'invalid_request_parameters',
     );
-    expect(data.errorDescription).toContain('state');
+    expect(data.hint).toContain('state');
   });
 
   it('prefers the redirect URI saved in the session over the posted one', async () => {

@@ -74,7 +74,10 @@ export const envelope = (data: Record<string, unknown>) => ({
   code: 0,
 });
 
-/** Asserts a rejection is a ConnectorError with the code, and leaks no secret value. */
+/**
+ * Asserts a rejection is a ConnectorError with the code and a user text in `errorDescription`, and
+ * leaks no secret value, as is or URL-encoded.
+ */
 export const expectConnectorError = async (promise: Promise<unknown>, code: string) => {
   const error: unknown = await promise.then(
     () => undefined,
@@ -86,8 +89,11 @@ export const expectConnectorError = async (promise: Promise<unknown>, code: stri
   const text = JSON.stringify(connectorError.data) + connectorError.message;
   for (const secret of [clientSecret, accessToken, refreshTokenValue, authorizationCode]) {
     expect(text).not.toContain(secret);
+    expect(text).not.toContain(encodeURIComponent(secret));
   }
-  return connectorError.data as { errorDescription: string; [key: string]: unknown };
+  const data = connectorError.data as { errorDescription: string; [key: string]: unknown };
+  expect(typeof data.errorDescription).toBe('string');
+  return data;
 };
 
 /** What Logto's sign-in page posts: it checks `state` itself and leaves it out. */

@@ -110,6 +110,6 @@ describe('MAC signatures', () => {
       connector.getUserInfo(callback, signInSession),
       'invalid_response',
     );
-    expect(data.errorDescription).toContain('mac_key');
+    expect(data.hint).toContain('mac_key');
   });
 });

@@ -62,7 +62,7 @@ describe('network failures', () => {
       'general',
     );
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(data.errorDescription).toContain('timed out');
+    expect(data.hint).toContain('timed out');
   });
 
   it('a stalled profile call fails the sign-in within the time bound, retry included', async () => {
@@ -95,7 +95,7 @@ describe('network failures', () => {
       connector.getUserInfo(callback, signInSession),
       'general',
     );
-    expect(data.errorDescription).toContain('could not be reached');
+    expect(data.hint).toContain('could not be reached');
     expect(tokenCalls).toBe(1);
   });
 
@@ -124,7 +124,7 @@ describe('network failures', () => {
       connector.getUserInfo(callback, signInSession),
       'general',
     );
-    expect(data.errorDescription).toContain('ECONNREFUSED');
+    expect(data.hint).toContain('ECONNREFUSED');
   });
 
   it('reuses connections across sign-ins (keep-alive)', async () => {
@@ -158,7 +158,7 @@ describe('time budget', () => {
       connector.getUserInfo(callback, signInSession),
       'general',
     );
-    expect(data.errorDescription).toContain('timed out');
+    expect(data.hint).toContain('timed out');
     expect(calls).toBe(0);
   });
 });
@@ -221,6 +221,6 @@ describe('oversized answers', () => {
       connector.getUserInfo(callback, signInSession),
       'general',
     );
-    expect(data.errorDescription).toContain('answer too large');
+    expect(data.hint).toContain('answer too large');
   });
 });

@@ -65,11 +65,12 @@ describe('token exchange', () => {
     [96011, 'general', 'OA_UNSUPPORTED_RESPONSE_TYPE'],
     [96012, 'authorization_failed', 'OA_ACCESS_DENIED'],
     [99999, 'general', 'Unknown Xiaomi error code'],
-  ])('maps Xiaomi error %j to %s with a hint', async (error, code, hint) => {
+  ])('maps Xiaomi error %j to %s with a hint for the admin', async (error, code, hint) => {
     mockToken(`&&&START&&&{"error":${JSON.stringify(error)},"error_description":"nope"}`);
     const data = await expectConnectorError(signIn(), code);
-    expect(data.errorDescription).toContain(hint);
+    expect(data.hint).toContain(hint);
     expect(data.step).toBe('token');
+    expect(data.xiaomiDescription).toBe('nope');
   });
 
   it('never echoes the secret or the code, even when Xiaomi does', async () => {
@@ -77,7 +78,7 @@ describe('token exchange', () => {
       `&&&START&&&{"error":96003,"error_description":"bad secret ${clientSecret} for code ${authorizationCode}"}`,
     );
     const data = await expectConnectorError(signIn(), 'invalid_config');
-    expect(data.errorDescription).toContain('[redacted]');
+    expect(data.xiaomiDescription).toBe('bad secret [redacted] for code [redacted]');
   });
 
   it.each([
@@ -90,7 +91,7 @@ describe('token exchange', () => {
   ])('reports %s as invalid_response', async (_, status, body, reason) => {
     mockToken(body, status);
     const data = await expectConnectorError(signIn(), 'invalid_response');
-    expect(data.errorDescription).toContain(reason);
+    expect(data.hint).toContain(reason);
   });
 
   it('reports HTTP 429 as rate_limit_exceeded', async () => {

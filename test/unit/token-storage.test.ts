@@ -68,7 +68,7 @@ describe('token storage', () => {
       connector.getAccessTokenByRefreshToken!(refreshTokenValue),
       'invalid_config',
     );
-    expect(data.errorDescription).toContain('Redirect URI');
+    expect(data.hint).toContain('Redirect URI');
   });
 
   it('rejects an empty refresh token without calling Xiaomi', async () => {
@@ -88,7 +88,7 @@ describe('token storage', () => {
       connector.getAccessTokenByRefreshToken!(refreshTokenValue),
       'social_invalid_access_token',
     );
-    expect(data.errorDescription).toContain('OA_INVALID_REFRESHTOKEN');
+    expect(data.xiaomiError).toBe('OA_INVALID_REFRESHTOKEN');
     expect(data.errorDescription).toContain('sign in with Xiaomi again');
     expect(data.step).toBe('refresh');
   });

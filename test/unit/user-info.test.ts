@@ -52,6 +52,57 @@ describe('mapping to Logto’s social user info', () => {
     expect(user.rawData).toEqual({ unionId: 'u', openId: 'o' });
   });
 
+  it('keeps only the profile fields this connector knows in rawData, each a string', () => {
+    const profile = {
+      unionId: 'u',
+      miliaoNick: 'Lei',
+      miliaoIcon: 'https://x/i.jpg',
+      miliaoIcon_75: 'https://x/75.jpg',
+      userId: '42',
+      token: 'leaked',
+      nested: { deep: [1, 2, 3] },
+      miliaoIcon_90: { url: 'https://x/90.jpg' },
+    };
+    expect(toSocialUserInfo({ profile }, all).rawData).toEqual({
+      unionId: 'u',
+      miliaoNick: 'Lei',
+      miliaoIcon: 'https://x/i.jpg',
+      miliaoIcon_75: 'https://x/75.jpg',
+      userId: '42',
+    });
+  });
+
+  it.each([
+    ['a number', 42],
+    ['an object', { id: 'u' }],
+    ['an empty string', ''],
+    ['text with spaces', 'u u'],
+    ['text over 256 characters', 'u'.repeat(257)],
+  ])('refuses a unionId that is %s: Logto keys the account on it', (_, unionId) => {
+    expect(() => toSocialUserInfo({ profile: { unionId } }, all)).toThrow(/unionId/);
+  });
+
+  it.each([
+    ['over 128 characters', 'n'.repeat(129)],
+    ['with a right-to-left override', 'Lei\u202eieL'],
+    ['with a zero-width space', 'Le\u200bi'],
+    ['with a control character', 'Lei\u0000'],
+    ['not text', 42],
+  ])('leaves out a nickname %s', (_, miliaoNick) => {
+    const user = toSocialUserInfo({ profile: { unionId: 'u', miliaoNick } }, all);
+    expect(user.name).toBeUndefined();
+    expect(user.rawData).toEqual({ unionId: 'u' });
+  });
+
+  it('keeps a bare 11-digit phone number in rawData as Xiaomi wrote it, and out of phone', () => {
+    const user = toSocialUserInfo(
+      { profile: { unionId: 'u' }, phoneAndEmail: { phone: '14155552671' } },
+      all,
+    );
+    expect(user.phone).toBeUndefined();
+    expect(user.rawData).toEqual({ unionId: 'u', phone: '14155552671' });
+  });
+
   it.each([
     ['a@example.com', 'a@example.com'],
     [' a.b+c@mail.example.cn ', 'a.b+c@mail.example.cn'],
@@ -61,23 +112,42 @@ describe('mapping to Logto’s social user info', () => {
     ['a@localhost', undefined],
     ['a b@example.com', undefined],
     [42, undefined],
-  ])('treats email %j as %j', (input, expected) => {
+    ['a••••@mi.com', undefined],
+    ['a…@mi.com', undefined],
+    ['a＊＊＊@mi.com', undefined],
+    ['a\u200b@mi.com', undefined],
+    ['a\u0000b@mi.com', undefined],
+    ['\u202emoc.im@a', undefined],
+    ['victim@example.com,x', undefined],
+    ['victim@example.com,attacker@example.com', undefined],
+    ['"q"@x.com', undefined],
+    ['a@b@example.com', undefined],
+    ['a..b@example.com', undefined],
+    ['a@-example.com', undefined],
+    ['a@example.123', undefined],
+    ['a@exämple.com', undefined],
+  ])('passes email %j to Logto only as %j: one real, unmasked address', (input, expected) => {
     expect(wellFormedEmail(input)).toBe(expected);
   });
 
   it.each([
-    ['13812345678', '8613812345678'],
-    ['138 1234 5678', '8613812345678'],
     ['+86 138-1234-5678', '8613812345678'],
     ['8613812345678', '8613812345678'],
     ['008613812345678', '8613812345678'],
     ['+44 20 7946 0958', '442079460958'],
+    ['+1 415 555 2671', '14155552671'],
+    // A bare 1xxxxxxxxxx may be Chinese or North American: no country is guessed.
+    ['13812345678', undefined],
+    ['138 1234 5678', undefined],
+    ['14155552671', undefined],
+    ['+86 1234 5678', undefined],
     ['138****5678', undefined],
     ['12345', undefined],
     ['02079460958', undefined],
+    ['+８６13812345678', undefined],
     ['', undefined],
     [null, undefined],
-  ])('treats phone %j as %j', (input, expected) => {
+  ])('passes phone %j to Logto only as %j, never with a guessed country', (input, expected) => {
     expect(wellFormedPhone(input)).toBe(expected);
   });
 });
