@@ -26,9 +26,22 @@
  * - What Logto keeps: the sign-in page and account center store the user info in the verification
  *   record, whose guard (`socialVerificationRecordDataGuard` in `@logto/schemas`) parses it with
  *   connector-kit's `socialUserInfoGuard`; a user info that guard refuses fails the sign-in there.
+ * - Errors: `packages/core/src/middleware/koa-connector-error-handler.ts` turns a ConnectorError
+ *   into Logto's RequestError keeping `data`; only for codes it does not list (`general`) does it
+ *   interpolate `'\n' + data.errorDescription` into the phrase
+ *   `connector.general` of `packages/phrases/src/locales/en/errors/connector.ts`, "Error occurred
+ *   in connector: {{errorDescription}}"; every other code gets its fixed phrase.
+ *   `RequestError.toBody` (`packages/core/src/errors/RequestError/index.ts`) sends
+ *   `{ code, data, details, message }` to the browser. The experience routes' audit log
+ *   (`koaAuditLog` in `packages/core/src/routes/experience/index.ts`) sits inside the app-level
+ *   `koaConnectorErrorHandler` (`packages/core/src/tenants/Tenant.ts`), so it sees the
+ *   ConnectorError itself and keeps `{ message: String(error) }`
+ *   (`packages/core/src/middleware/koa-audit-log.ts`).
  */
 import {
   socialUserInfoGuard,
+  ConnectorErrorCodes,
+  type ConnectorError,
   type ConnectorSession,
   type GetSession,
   type SetSession,
@@ -37,6 +50,7 @@ import {
   type TokenResponse,
 } from '@logto/connector-kit';
 import { notImplemented } from '@logto/cli/lib/connector/consts.js';
+import connectorPhrases from '@logto/phrases/lib/locales/en/errors/connector.js';
 
 /** A connector as Logto holds it once `createConnector({ getConfig })` has run. */
 export type Connector = Pick<
@@ -227,3 +241,43 @@ export class LogtoHost {
     return userInfo;
   }
 }
+
+const phraseCodes = new Set<string>([
+  ConnectorErrorCodes.InvalidMetadata,
+  ConnectorErrorCodes.InvalidConfigGuard,
+  ConnectorErrorCodes.InvalidRequestParameters,
+  ConnectorErrorCodes.InsufficientRequestParameters,
+  ConnectorErrorCodes.InvalidConfig,
+  ConnectorErrorCodes.InvalidResponse,
+  ConnectorErrorCodes.SocialAuthCodeInvalid,
+  ConnectorErrorCodes.SocialAccessTokenInvalid,
+  ConnectorErrorCodes.SocialIdTokenInvalid,
+  ConnectorErrorCodes.AuthorizationFailed,
+  ConnectorErrorCodes.NotImplemented,
+]);
+
+/** The message Logto's sign-in page shows the end user for a connector error (English). */
+export const messageShownToUser = (error: ConnectorError): string => {
+  const phrases: Record<string, unknown> = connectorPhrases;
+  const found = phrases[error.code];
+  const phrase = typeof found === 'string' ? found : connectorPhrases.general;
+  if (phraseCodes.has(error.code)) {
+    return phrase;
+  }
+  const { errorDescription } = (error.data ?? {}) as { errorDescription?: unknown };
+  return phrase.replace(
+    '{{errorDescription}}',
+    typeof errorDescription === 'string' ? `\n${errorDescription}` : '',
+  );
+};
+
+/** What Logto's audit log keeps of a connector error raised during a sign-in. */
+export const auditLogError = (error: unknown): { message: string } => ({ message: String(error) });
+
+/** The JSON body Logto sends the browser for a connector error. */
+export const bodySentToBrowser = (error: ConnectorError): string =>
+  JSON.stringify({
+    code: `connector.${error.code}`,
+    data: error.data,
+    message: messageShownToUser(error),
+  });

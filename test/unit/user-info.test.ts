@@ -117,7 +117,7 @@ describe('mapping to Logto’s social user info', () => {
     ['a＊＊＊@mi.com', undefined],
     ['a\u200b@mi.com', undefined],
     ['a\u0000b@mi.com', undefined],
-    ['\u202emoc.im@a', undefined],
+    ['a\u202eb@mi.com', undefined],
     ['victim@example.com,x', undefined],
     ['victim@example.com,attacker@example.com', undefined],
     ['"q"@x.com', undefined],

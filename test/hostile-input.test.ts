@@ -1,0 +1,429 @@
+/**
+ * Hostile input, through the connector as it ships (the built `lib/testing.js`) against the fake
+ * Xiaomi over real loopback sockets, driven as Logto drives it (fake-xiaomi/logto-host.ts):
+ * whatever Xiaomi answers or a crafted callback link carries reaches no error, audit log, browser
+ * or user account unredacted, unbounded or guessed. Each test reproduces one finding of issue 12
+ * or 13; docs/security.md states the rules.
+ */
+import { ConnectorError, ConnectorErrorCodes, socialUserInfoGuard } from '@logto/connector-kit';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+
+import { loadBuiltConnector } from './fake-xiaomi/built-connector.ts';
+import { startFakeXiaomi, tokenPrefix, type FakeXiaomi } from './fake-xiaomi/index.ts';
+import {
+  LogtoHost,
+  auditLogError,
+  bodySentToBrowser,
+  messageShownToUser,
+  type Connector,
+} from './fake-xiaomi/logto-host.ts';
+import { passConsent } from './fake-xiaomi/scripted-user.ts';
+
+const redirectUri = 'https://logto.example.com/callback/xiaomi-hostile';
+// Base64 like a real AppSecret, so that its URL- and form-encoded forms differ from it.
+const clientSecret = 'iNb/7vbs+Qw9xK2mPq0Zr8Tu==';
+const accessToken = 'V3_hostile-access-token/0123+4567=';
+const macKey = 'hostile-mac-key/89ab+cdef=';
+const knownProfileFields = new Set([
+  'unionId',
+  'miliaoNick',
+  'miliaoIcon',
+  'miliaoIcon_orig',
+  'miliaoIcon_75',
+  'miliaoIcon_90',
+  'miliaoIcon_120',
+  'miliaoIcon_320',
+  'userId',
+  'openId',
+  'phone',
+]);
+
+let fake: FakeXiaomi;
+let config: Record<string, unknown>;
+let getConfig: () => Promise<unknown>;
+let connector: Connector;
+let logto: LogtoHost;
+
+beforeAll(async () => {
+  const { createXiaomiConnector } = await loadBuiltConnector();
+  fake = await startFakeXiaomi({ apps: [{ redirectUris: [redirectUri], clientSecret }] });
+  connector = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs: 3000 })({
+    getConfig: async () => getConfig(),
+  });
+  logto = new LogtoHost(connector, {
+    origin: 'https://logto.example.com',
+    connectorId: 'xiaomi-hostile',
+  });
+});
+
+afterAll(async () => {
+  await fake.close();
+});
+
+beforeEach(() => {
+  for (const path of ['/oauth2/token', '/user/profile', '/user/openIdV2', '/user/phoneAndEmail']) {
+    fake.setCannedAnswer(path, undefined);
+  }
+  fake.setUser({ phone: '+8613800138000', email: 'leijun@example.com' });
+  fake.clearLog();
+  config = { clientId: fake.app.clientId, clientSecret, scope: '1', redirectUri };
+  getConfig = async () => config;
+});
+
+const consent = async () => {
+  const attempt = await logto.start('sign-in page');
+  const outcome = await passConsent(attempt.authorizationUri, { decision: 'allow' });
+  if (outcome.kind !== 'redirected') {
+    throw new Error('consent failed');
+  }
+  return { attempt, query: outcome.query };
+};
+
+const signIn = async () => {
+  const { attempt, query } = await consent();
+  return logto.finish(attempt, query);
+};
+
+/** A value as it is, and in the forms it takes in a URL and in a form body. */
+const wireForms = (value: string) => [
+  value,
+  encodeURIComponent(value),
+  new URLSearchParams({ v: value }).toString().slice(2),
+];
+
+/** Everything Logto does with a connector error: the audit log, the browser, the user's screen. */
+const everywhere = (error: ConnectorError) =>
+  [
+    JSON.stringify(error.data),
+    error.message,
+    auditLogError(error).message,
+    bodySentToBrowser(error),
+    messageShownToUser(error),
+  ].join('\n');
+
+/** The rejection, checked to be a ConnectorError that leaks none of `sensitive` anywhere. */
+const failureOf = async (
+  promise: Promise<unknown>,
+  sensitive: string[] = [],
+): Promise<ConnectorError> => {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ConnectorError);
+  const connectorError = error as ConnectorError;
+  const text = everywhere(connectorError);
+  for (const value of [clientSecret, accessToken, macKey, ...sensitive]) {
+    for (const form of wireForms(value)) {
+      expect(text).not.toContain(form);
+    }
+  }
+  // Bounded whatever came in: Logto copies `data` into its message, its audit log and the browser.
+  expect(JSON.stringify(connectorError.data).length).toBeLessThan(2048);
+  return connectorError;
+};
+
+const cannedToken = (fields: Record<string, unknown>) =>
+  fake.setCannedAnswer('/oauth2/token', {
+    status: 200,
+    body: `${tokenPrefix}${JSON.stringify(fields)}`,
+    contentType: 'text/html',
+  });
+
+const goodToken = { access_token: accessToken, mac_key: macKey, scope: '1 3 4 6' };
+
+const cannedProfile = (body: unknown, status = 200) =>
+  fake.setCannedAnswer('/user/profile', {
+    status,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+const callsTo = (path: string) => fake.requestLog.filter((entry) => entry.path === path).length;
+
+describe('what Xiaomi echoes never reaches an error unredacted', () => {
+  it('a refresh answer whose error field carries the refresh token keeps it out of the error', async () => {
+    const { attempt, query } = await consent();
+    const { tokenResponse } = await logto.finishKeepingTokens(attempt, query);
+    const refreshToken = tokenResponse!.refresh_token!;
+    cannedToken({ error: `bad refresh_token ${refreshToken}` });
+    const error = await failureOf(connector.getAccessTokenByRefreshToken!(refreshToken), [
+      refreshToken,
+    ]);
+    expect(error.data).toMatchObject({ step: 'refresh' });
+    expect(error.data).not.toHaveProperty('xiaomiCode');
+  });
+
+  it('a token answer whose error field carries the client secret keeps it out of the error', async () => {
+    const { attempt, query } = await consent();
+    cannedToken({
+      error: `invalid request: client_secret=${clientSecret} code=${query['code']!}`,
+      error_description: `client_secret=${clientSecret}`,
+    });
+    const error = await failureOf(logto.finish(attempt, query), [query['code']!]);
+    expect(error.data).not.toHaveProperty('xiaomiCode');
+    expect(error.data).toMatchObject({ xiaomiDescription: 'client_secret=[redacted]' });
+  });
+
+  it('an Open API code carrying the access token keeps it out of the error', async () => {
+    cannedToken(goodToken);
+    cannedProfile({ result: 'error', code: `bad token ${accessToken}`, description: accessToken });
+    const error = await failureOf(signIn());
+    expect(error.data).toMatchObject({ step: 'profile', xiaomiDescription: '[redacted]' });
+    expect(error.data).not.toHaveProperty('xiaomiCode');
+  });
+
+  it.each([
+    ['URL-encoded', encodeURIComponent(clientSecret)],
+    ['form-encoded', new URLSearchParams({ s: clientSecret }).toString().slice(2)],
+    [
+      'URL-encoded with lower-case escapes',
+      encodeURIComponent(clientSecret).replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
+    ],
+    ['URL-encoded twice', encodeURIComponent(encodeURIComponent(clientSecret))],
+  ])('a client secret Xiaomi echoes %s is redacted', async (_, echoed) => {
+    const { attempt, query } = await consent();
+    cannedToken({ error: 96003, error_description: `client_secret=${echoed} does not match` });
+    const error = await failureOf(logto.finish(attempt, query), [query['code']!]);
+    expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
+    expect(error.data).toMatchObject({
+      xiaomiCode: 96003,
+      xiaomiDescription: 'client_secret=[redacted] does not match',
+    });
+  });
+
+  it('a description full of invisible and direction-changing characters is quoted on one plain line', async () => {
+    const { attempt, query } = await consent();
+    cannedToken({ error: 96002, error_description: 'a\u202eb\u200bc\u0000d\ne' });
+    const error = await failureOf(logto.finish(attempt, query));
+    expect(error.data).toMatchObject({ xiaomiDescription: 'abc d e' });
+  });
+});
+
+describe('a crafted callback link', () => {
+  const scam = 'Your Xiaomi account is locked. Call +1-800-555-0100 to unlock it. ';
+
+  it('with a 152 KB error gives a short error, and its text reaches neither the user nor the admin', async () => {
+    const attempt = await logto.start('sign-in page');
+    const huge = scam.repeat(Math.ceil(152_000 / scam.length));
+    const error = await failureOf(
+      logto.finish(attempt, { error: huge, error_description: huge, state: attempt.state }),
+    );
+    expect(error.code).toBe(ConnectorErrorCodes.AuthorizationFailed);
+    expect(error.message.length).toBeLessThan(2048);
+    expect(everywhere(error)).not.toContain('locked');
+    expect(everywhere(error)).not.toContain('800');
+    expect(callsTo('/oauth2/token')).toBe(0);
+  });
+
+  it('with a real Xiaomi code keeps the code for the admin and drops the description', async () => {
+    const attempt = await logto.start('sign-in page');
+    const error = await failureOf(
+      logto.finish(attempt, { error: '96012', error_description: scam, state: attempt.state }),
+    );
+    expect(error.data).toMatchObject({ xiaomiCode: 96012, xiaomiError: 'OA_ACCESS_DENIED' });
+    expect(everywhere(error)).not.toContain('locked');
+  });
+});
+
+describe('rawData', () => {
+  const nested = (depth: number): unknown => {
+    let value: unknown = 'bottom';
+    for (let level = 0; level < depth; level++) {
+      value = { value };
+    }
+    return value;
+  };
+
+  it('of a profile nested 1,500 levels deep is flat, and passes the guard Logto applies', async () => {
+    cannedToken(goodToken);
+    cannedProfile({
+      result: 'ok',
+      code: 0,
+      data: { unionId: 'u-deep', miliaoNick: 'Deep', deep: nested(1500) },
+    });
+    const userInfo = await signIn();
+    expect(socialUserInfoGuard.safeParse(userInfo).success).toBe(true);
+    expect(userInfo.rawData).toEqual({ unionId: 'u-deep', miliaoNick: 'Deep' });
+  });
+
+  it('holds only the fields this connector knows, each a bounded string, from a 60 KB profile', async () => {
+    cannedToken(goodToken);
+    cannedProfile({
+      result: 'ok',
+      code: 0,
+      data: {
+        unionId: 'u-big',
+        miliaoNick: 'n'.repeat(20_000),
+        miliaoIcon: `https://cdn.example.com/${'i'.repeat(20_000)}`,
+        miliaoIcon_75: 'https://cdn.example.com/75.jpg',
+        padding: 'p'.repeat(20_000),
+        list: Array.from({ length: 100 }, (_, index) => index),
+      },
+    });
+    const userInfo = await signIn();
+    expect(userInfo.rawData).toEqual({
+      unionId: 'u-big',
+      miliaoIcon_75: 'https://cdn.example.com/75.jpg',
+    });
+    for (const [key, value] of Object.entries(userInfo.rawData as Record<string, unknown>)) {
+      expect(knownProfileFields.has(key)).toBe(true);
+      expect(typeof value === 'string' && value.length <= 1024).toBe(true);
+    }
+  });
+
+  it('never comes from an answer over 64 KiB: the answer is refused before it is parsed', async () => {
+    cannedToken(goodToken);
+    cannedProfile({
+      result: 'ok',
+      code: 0,
+      data: { unionId: 'u-huge', padding: 'p'.repeat(1_000_000) },
+    });
+    const error = await failureOf(signIn());
+    expect(error.data).toMatchObject({ step: 'profile' });
+    expect((error.data as { hint: string }).hint).toContain('answer too large');
+  });
+});
+
+describe('a value of the wrong type is a broken answer, never coerced', () => {
+  it('a numeric access_token is refused, never used as the token "123"', async () => {
+    cannedToken({ access_token: 123 });
+    const error = await failureOf(signIn());
+    expect(error.code).toBe(ConnectorErrorCodes.InvalidResponse);
+    expect(callsTo('/user/profile')).toBe(0);
+  });
+
+  it('an error field of true beside an access token is an error, never a success', async () => {
+    cannedToken({ error: true, access_token: accessToken });
+    const error = await failureOf(signIn());
+    expect(error.data).toMatchObject({ step: 'token' });
+    expect(callsTo('/user/profile')).toBe(0);
+  });
+
+  it('an Open API envelope with code true is an error, never a success', async () => {
+    cannedToken(goodToken);
+    cannedProfile({ result: 'ok', code: true, data: { unionId: 'u-true' } });
+    const error = await failureOf(signIn());
+    expect(error.data).toMatchObject({ step: 'profile' });
+  });
+
+  it('a numeric code sent as a string still maps by the table, a documented Xiaomi quirk', async () => {
+    cannedToken(goodToken);
+    cannedProfile({ result: 'error', code: '96008', description: 'expired' }, 401);
+    const error = await failureOf(signIn());
+    expect(error.code).toBe(ConnectorErrorCodes.SocialAccessTokenInvalid);
+  });
+});
+
+describe('email and phone, by which Logto links accounts', () => {
+  it.each([
+    ['a bullet mask', 'a••••@mi.com'],
+    ['an ellipsis mask', 'a…@mi.com'],
+    ['a full-width asterisk mask', 'a＊＊＊@mi.com'],
+    ['an asterisk mask', 'a***@mi.com'],
+    ['a zero-width space', 'lei\u200bjun@example.com'],
+    ['a NUL', 'leijun\u0000@example.com'],
+    ['a right-to-left override', 'lei\u202ejun@example.com'],
+    ['a second address after a comma', 'victim@example.com,x'],
+    ['a quoted local part', '"q"@x.com'],
+  ])('an email with %s is not passed to Logto', async (_, email) => {
+    fake.setUser({ email });
+    config.scope = '1 6';
+    const userInfo = await signIn();
+    expect(userInfo).not.toHaveProperty('email');
+    expect(JSON.stringify(userInfo.rawData)).not.toContain('@');
+  });
+
+  it('a real address is passed to Logto', async () => {
+    config.scope = '1 6';
+    expect((await signIn()).email).toBe('leijun@example.com');
+  });
+
+  it('a bare 14155552671 is never rewritten into +86 14155552671, another person’s number', async () => {
+    fake.setUser({ phone: '14155552671' });
+    config.scope = '1 4';
+    const userInfo = await signIn();
+    expect(userInfo).not.toHaveProperty('phone');
+    expect(userInfo.rawData).toMatchObject({ phone: '14155552671' });
+  });
+
+  it('a number written with its country code is passed to Logto as digits', async () => {
+    fake.setUser({ phone: '+1 415 555 2671' });
+    config.scope = '1 4';
+    expect((await signIn()).phone).toBe('14155552671');
+  });
+});
+
+describe('token refresh without a usable refresh token', () => {
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+    ['a number', 42],
+    ['an array', ['REFRESH']],
+    ['an empty string', ''],
+    ['whitespace', '   '],
+    ['an oversized string', 'r'.repeat(5000)],
+  ])('%s fails with a clear ConnectorError and sends nothing to Xiaomi', async (_, value) => {
+    const error = await failureOf(connector.getAccessTokenByRefreshToken!(value as string));
+    expect(error.code).toBe(ConnectorErrorCodes.InvalidRequestParameters);
+    expect(error.data).toMatchObject({ step: 'refresh' });
+    expect(fake.requestLog).toEqual([]);
+  });
+});
+
+describe('an unexpected failure', () => {
+  it('keeps its cause out of data and the browser, on the error (non-enumerable) and, redacted, in the server log', async () => {
+    const { attempt, query } = await consent();
+    const cause = new TypeError(`config store down while handling code ${query['code']!}`);
+    getConfig = async () => {
+      throw cause;
+    };
+    const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const error = await failureOf(logto.finish(attempt, query), [query['code']!]);
+      expect(error.code).toBe(ConnectorErrorCodes.General);
+      expect(everywhere(error)).not.toContain('config store down');
+      expect(JSON.stringify(error)).not.toContain('config store down');
+      expect(error.cause).toBe(cause);
+      expect(Object.keys(error)).not.toContain('cause');
+      expect((error.data as { hint: string }).hint).toContain('TypeError');
+      expect(log).toHaveBeenCalledTimes(1);
+      const line = String(log.mock.calls[0]![0]);
+      expect(line).toMatch(
+        /^connector-xiaomi: getUserInfo failed unexpectedly: TypeError: config store down while handling code \[redacted\]\n {4}at /,
+      );
+      expect(line).not.toContain(query['code']!);
+    } finally {
+      log.mockRestore();
+    }
+  });
+});
+
+describe('what the user reads and what the admin reads', () => {
+  it('the end user reads a short sentence in sentence case, without codes, steps or fixes', async () => {
+    const { attempt, query } = await consent();
+    cannedToken({ error: 96002, error_description: 'missing parameter' });
+    const error = await failureOf(logto.finish(attempt, query));
+    expect(error.code).toBe(ConnectorErrorCodes.General);
+    expect(messageShownToUser(error)).toBe(
+      'Error occurred in connector: \nXiaomi could not complete the sign-in. Please try again.',
+    );
+  });
+
+  it('the admin finds the step, Xiaomi’s code and name, what Xiaomi said and the fix in the audit log', async () => {
+    const { attempt, query } = await consent();
+    cannedToken({ error: 96003, error_description: 'client mismatch' });
+    const error = await failureOf(logto.finish(attempt, query));
+    expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
+    const { message } = auditLogError(error);
+    for (const detail of [
+      '"step":"token"',
+      '"xiaomiCode":96003',
+      '"xiaomiError":"OA_INVALID_CLIENT"',
+      '"xiaomiDescription":"client mismatch"',
+      'copy the AppSecret of this AppID into Client Secret',
+    ]) {
+      expect(message).toContain(detail);
+    }
+    expect(messageShownToUser(error)).toBe("The connector's config is invalid.");
+  });
+});
