@@ -1,6 +1,6 @@
 import { ConnectorErrorCodes, type ConnectorSession, type GetSession } from '@logto/connector-kit';
 
-import { toConnectorError } from './errors.ts';
+import { ConnectorFailure } from './errors.ts';
 import { decodeErrorField, isTokenText } from './xiaomi-response.ts';
 
 export type Callback = {
@@ -15,7 +15,7 @@ const redirectUriOf = (value: unknown): string | undefined =>
   typeof value === 'string' && /^[\x21-\x7e]{1,2048}$/.test(value) ? value : undefined;
 
 const noSignIn = () =>
-  toConnectorError({
+  new ConnectorFailure({
     kind: 'bad-callback',
     reason:
       'no sign-in with Xiaomi was started for it here (it may have expired, or come from another browser)',
@@ -57,22 +57,30 @@ const readSession = async (getSession: GetSession): Promise<ConnectorSession | u
  * `state` itself and posts `{ redirectUri, code }` or `{ redirectUri, error, error_description }`
  * without it; the account center posts `state` too, and then it must match the saved one.
  */
-export const readCallback = async (data: unknown, getSession: GetSession): Promise<Callback> => {
+export const readCallback = async (
+  data: unknown,
+  getSession: GetSession,
+  sensitive: string[],
+): Promise<Callback> => {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw toConnectorError({ kind: 'bad-callback', reason: 'no callback data' });
+    throw new ConnectorFailure({ kind: 'bad-callback', reason: 'no callback data' });
   }
   const callback = data as Record<string, unknown>;
+  // A code is a secret from the moment it arrives, whatever else the callback holds.
+  if (typeof callback.code === 'string') {
+    sensitive.push(callback.code);
+  }
 
   // Anyone can craft a callback link, so its error_description is never passed on, and its error
   // only when it is a code (errors.ts decides).
   const error = decodeErrorField(callback.error);
   if (error.failed) {
-    throw toConnectorError({ kind: 'xiaomi', step: 'callback', xiaomiCode: error.xiaomiCode });
+    throw new ConnectorFailure({ kind: 'xiaomi', step: 'callback', xiaomiCode: error.xiaomiCode });
   }
 
   const { code } = callback;
   if (!isTokenText(code)) {
-    throw toConnectorError({
+    throw new ConnectorFailure({
       kind: 'bad-callback',
       reason: 'it carries no usable authorization code',
     });
@@ -80,7 +88,7 @@ export const readCallback = async (data: unknown, getSession: GetSession): Promi
 
   const session = await readSession(getSession);
   if (session && callback.state !== undefined && callback.state !== session.state) {
-    throw toConnectorError({
+    throw new ConnectorFailure({
       kind: 'bad-callback',
       reason: 'its state does not match this sign-in (was it started in another browser?)',
     });
@@ -88,7 +96,10 @@ export const readCallback = async (data: unknown, getSession: GetSession): Promi
 
   const redirectUri = session?.redirectUri ?? redirectUriOf(callback.redirectUri);
   if (redirectUri === undefined) {
-    throw toConnectorError({ kind: 'bad-callback', reason: 'it carries no usable redirectUri' });
+    throw new ConnectorFailure({
+      kind: 'bad-callback',
+      reason: 'it carries no usable redirectUri',
+    });
   }
   const requestedScope = session?.scope;
   return {

@@ -5,7 +5,7 @@ import {
 } from '@logto/connector-kit';
 import { z } from 'zod';
 
-import { toConnectorError } from './errors.ts';
+import { ConnectorFailure } from './errors.ts';
 import { isScopeList, requestedScopes } from './scopes.ts';
 
 type FormItem = Omit<ConnectorConfigFormItem, 'key' | 'required'>;
@@ -148,7 +148,7 @@ export const readConfig = async (
 ): Promise<ConnectorConfig> => {
   const result = configGuard.safeParse(await getConfig(factoryId));
   if (!result.success) {
-    throw toConnectorError({
+    throw new ConnectorFailure({
       kind: 'invalid-config',
       description: describeConfigIssues(result.error),
       issues: result.error.issues.map(({ path, message }) => ({ path: path.join('.'), message })),

@@ -12,7 +12,7 @@ import { getAuthorizationUri } from './authorization-uri.ts';
 import { readCallback } from './callback.ts';
 import { configGuard, readConfig } from './config.ts';
 import { defaultTimeoutMs, xiaomiEndpoints, type XiaomiEndpoints } from './endpoints.ts';
-import { toConnectorError } from './errors.ts';
+import { ConnectorFailure, toConnectorError } from './errors.ts';
 import { Deadline } from './http.ts';
 import { metadata } from './metadata.ts';
 import { fetchXiaomiUser } from './open-api.ts';
@@ -31,8 +31,9 @@ export type XiaomiConnectorOptions = {
 /**
  * Whatever escapes the flow reaches Logto as a ConnectorError: anything else skips Logto's error
  * mapping and shows its raw message (which, for an HTTP client, includes the URL) to the end user.
- * `run` lists the secret values it learns (secret, code, tokens), so that the cause of an
- * unexpected failure is logged without them.
+ * Failures become ConnectorErrors here because only here is every secret of the operation known:
+ * `run` adds each one (secret, code, tokens, mac_key) to `sensitive` as it learns it, and none of
+ * them reaches an error or the log, whichever call Xiaomi echoed it in.
  */
 const asConnectorErrors = async <T>(
   operation: string,
@@ -45,13 +46,18 @@ const asConnectorErrors = async <T>(
     if (error instanceof ConnectorError) {
       throw error;
     }
-    throw toConnectorError({ kind: 'internal', operation, cause: error }, sensitive);
+    throw toConnectorError(
+      error instanceof ConnectorFailure
+        ? error.failure
+        : { kind: 'internal', operation, cause: error },
+      sensitive,
+    );
   }
 };
 
 const macKeyOf = (token: XiaomiToken): string => {
   if (!token.macKey) {
-    throw toConnectorError({
+    throw new ConnectorFailure({
       kind: 'unexpected',
       step: 'token',
       reason:
@@ -83,8 +89,7 @@ export const createXiaomiConnector = (
       sensitive: string[],
     ): Promise<{ token: XiaomiToken; userInfo: SocialUserInfo }> => {
       const deadline = new Deadline(timeoutMs);
-      const callback = await readCallback(data, getSession);
-      sensitive.push(callback.code);
+      const callback = await readCallback(data, getSession, sensitive);
       const config = await readConfig(getConfig, metadata.id);
       sensitive.push(config.clientSecret);
       const token = await exchangeCode(endpoints.token, config, callback, deadline);
@@ -105,7 +110,7 @@ export const createXiaomiConnector = (
         },
         granted,
       );
-      return { token, userInfo: toSocialUserInfo(user, granted) };
+      return { token, userInfo: toSocialUserInfo(user, granted, sensitive) };
     };
 
     /** Token storage: Xiaomi's refresh tokens work once, so the new one goes back to Logto. */
@@ -115,13 +120,13 @@ export const createXiaomiConnector = (
     ): Promise<TokenResponse> => {
       // Logto passes what it stored; anything but a token would be sent to Xiaomi with the secret.
       if (!isTokenText(refreshTokenValue)) {
-        throw toConnectorError({ kind: 'unusable-refresh-token' });
+        throw new ConnectorFailure({ kind: 'unusable-refresh-token' });
       }
       sensitive.push(refreshTokenValue);
       const config = await readConfig(getConfig, metadata.id);
       sensitive.push(config.clientSecret);
       if (!config.redirectUri) {
-        throw toConnectorError({ kind: 'no-refresh-redirect-uri' });
+        throw new ConnectorFailure({ kind: 'no-refresh-redirect-uri' });
       }
       const token = await refreshToken(
         endpoints.token,

@@ -180,6 +180,18 @@ export type Failure =
   /** Anything else that went wrong inside the connector or its host; `cause` is what was thrown. */
   | { kind: 'internal'; operation: string; cause: unknown };
 
+/**
+ * A failure on its way to the connector's boundary (create-connector.ts), which makes it the
+ * ConnectorError: only there are all the secrets of the operation known (the client secret, the
+ * code, the tokens, the mac_key), so only there can outside text be redacted of every one of them
+ * before it is shortened.
+ */
+export class ConnectorFailure extends Error {
+  constructor(readonly failure: Failure) {
+    super(`connector failure: ${failure.kind}`);
+  }
+}
+
 const stepNames: Record<Step, string> = {
   callback: 'the callback (Xiaomi’s redirect back to Logto)',
   token: 'the token exchange (oauth2/token)',
@@ -212,9 +224,10 @@ const percentDecode = (text: string): string =>
 
 /**
  * Replaces every sensitive value (secret, code, tokens, mac_key) in text that came from outside,
- * as is and in its URL- and form-encoded forms (escapes in either letter case, or encoded twice),
- * in case Xiaomi echoes a request parameter. Redaction comes before any shortening, so a cut never
- * leaves a piece of a secret behind.
+ * as is and in its URL- and form-encoded forms, in case Xiaomi echoes a request parameter. An echo
+ * in another form (escapes in lower case, encoded twice) shows once the text is decoded: the text
+ * is then kept decoded, and redacted. Redaction comes before any shortening, so a cut never
+ * leaves a piece of a secret behind. Text holding none is returned unchanged.
  */
 export const redact = (text: string, sensitive: readonly string[]): string => {
   const values = sensitive.filter((value) => value !== '');
@@ -224,16 +237,23 @@ export const redact = (text: string, sensitive: readonly string[]): string => {
         wireForms(value).reduce((inner, form) => inner.split(form).join(placeholder), result),
       input,
     );
-  let result = replaceAll(text);
+  const replaced = replaceAll(text);
+  let view = replaced;
+  let hidden = false;
   for (let round = 0; round < 3; round++) {
-    const decoded = percentDecode(result);
-    if (decoded === result) {
+    const decoded = percentDecode(view);
+    if (decoded === view) {
       break;
     }
-    result = replaceAll(decoded);
+    view = replaceAll(decoded);
+    hidden ||= view !== decoded;
   }
-  return result;
+  return hidden ? view : replaced;
 };
+
+/** Whether text from outside holds a sensitive value, in any of the forms `redact` finds. */
+export const holdsSensitive = (text: string, sensitive: readonly string[]): boolean =>
+  redact(text, sensitive) !== text;
 
 // Invisible or direction-changing characters would let quoted text pose as something else.
 const formatCharacters = /\p{Cf}/gu;
@@ -269,7 +289,7 @@ const xiaomiCodeOf = (
   sensitive: readonly string[],
 ): number | string | undefined => {
   const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
-  if (typeof text !== 'string' || !codeWord.test(text) || redact(text, sensitive) !== text) {
+  if (typeof text !== 'string' || !codeWord.test(text) || holdsSensitive(text, sensitive)) {
     return undefined;
   }
   return typeof value === 'number' ? value : text;

@@ -1,4 +1,4 @@
-import { toConnectorError, type Step } from './errors.ts';
+import { ConnectorFailure, type Step } from './errors.ts';
 import { httpRequest, type Deadline } from './http.ts';
 import { macAuthorization } from './mac-signature.ts';
 import { emailScope, openIdScope, phoneScope } from './scopes.ts';
@@ -56,7 +56,7 @@ const callOpenApi = async (
   });
   const decoded = decodeOpenApiResponse(step, response);
   if (!decoded.ok) {
-    throw toConnectorError(decoded.failure, [context.accessToken, context.macKey ?? '']);
+    throw new ConnectorFailure(decoded.failure);
   }
   return decoded.value;
 };

@@ -1,5 +1,5 @@
 import type { ConnectorConfig } from './config.ts';
-import { toConnectorError } from './errors.ts';
+import { ConnectorFailure } from './errors.ts';
 import { httpRequest, type Deadline } from './http.ts';
 import { decodeTokenResponse, type XiaomiToken } from './xiaomi-response.ts';
 
@@ -33,7 +33,7 @@ const requestToken = async (
   const response = await httpRequest({ step, deadline, method: 'POST', url: tokenEndpoint, form });
   const decoded = decodeTokenResponse(step, response);
   if (!decoded.ok) {
-    throw toConnectorError(decoded.failure, [config.clientSecret, grantValue]);
+    throw new ConnectorFailure(decoded.failure);
   }
   return decoded.value;
 };

@@ -1,6 +1,6 @@
 import type { SocialUserInfo } from '@logto/connector-kit';
 
-import { toConnectorError } from './errors.ts';
+import { ConnectorFailure, holdsSensitive } from './errors.ts';
 import type { XiaomiUser } from './open-api.ts';
 import { emailScope, phoneScope } from './scopes.ts';
 
@@ -116,26 +116,35 @@ export const wellFormedPhone = (value: unknown): string | undefined => {
 export const toSocialUserInfo = (
   user: XiaomiUser,
   granted: ReadonlySet<string>,
+  sensitive: readonly string[] = [],
 ): SocialUserInfo => {
+  // A value that echoes the secret, the code or a token is not the user's data, and Logto keeps
+  // what it gets in its audit log and on the user.
+  const own = (value: string | undefined) =>
+    value !== undefined && !holdsSensitive(value, sensitive) ? value : undefined;
   const { profile } = user;
-  const id = identifier(profile.unionId);
+  const id = own(identifier(profile.unionId));
   if (!id) {
-    throw toConnectorError({
+    throw new ConnectorFailure({
       kind: 'unexpected',
       step: 'profile',
       reason: 'the profile has no usable unionId',
     });
   }
-  const openId = identifier(user.openId?.openid) ?? identifier(user.openId?.openId);
-  const email = granted.has(emailScope) ? wellFormedEmail(user.phoneAndEmail?.email) : undefined;
-  const rawPhone = granted.has(phoneScope) ? phoneShaped(user.phoneAndEmail?.phone) : undefined;
+  const openId = own(identifier(user.openId?.openid) ?? identifier(user.openId?.openId));
+  const email = granted.has(emailScope)
+    ? own(wellFormedEmail(user.phoneAndEmail?.email))
+    : undefined;
+  const rawPhone = granted.has(phoneScope)
+    ? own(phoneShaped(user.phoneAndEmail?.phone))
+    : undefined;
   const phone = wellFormedPhone(rawPhone);
-  const name = displayText(profile.miliaoNick);
+  const name = own(displayText(profile.miliaoNick));
   const icons = iconKeys.flatMap((key) => {
-    const url = webUrl(profile[key]);
+    const url = own(webUrl(profile[key]));
     return url ? [[key, url] as const] : [];
   });
-  const userId = identifier(profile.userId);
+  const userId = own(identifier(profile.userId));
 
   const rawData: Record<string, string> = {
     unionId: id,

@@ -1,13 +1,17 @@
 /**
  * Whatever Logto posts as callback data and whatever Xiaomi answers, a sign-in ends in exactly one
  * of two ways: a valid social user info, or a ConnectorError with a message for Logto to show.
- * Never a raw exception, never a hang, never the secret in the message.
+ * Never a raw exception, never a hang, never a secret (as is or encoded) in the error, never
+ * unbounded data, never a guessed email or phone. The generators include hostile shapes: codes
+ * and descriptions that echo the secret, the code or the tokens in their wire forms, deep and
+ * large profiles, lookalike masks and invisible characters.
  */
 import type { SocialUserInfo } from '@logto/connector-kit';
 import { ConnectorError, socialUserInfoGuard } from '@logto/connector-kit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
+import { userMessages } from '../src/errors.ts';
 import { createXiaomiConnector } from '../src/testing.ts';
 
 import type { FakeXiaomi } from './fake-xiaomi/index.ts';
@@ -27,13 +31,23 @@ const numRuns = 120;
 let fake: FakeXiaomi;
 let connector: Connector;
 let logto: LogtoHost;
-const config = { clientId: '', clientSecret: '', scope: '1 3 4 6' };
+// Base64 like a real AppSecret, so that its URL- and form-encoded forms differ from it.
+const clientSecret = 'iNb/7vbs+Qw9xK2mPq0Zr8Tu==';
+const accessToken = 'V3_property-access/token+0123=';
+const macKey = 'property-mac/key+4567=';
+const config = { clientId: '', clientSecret: '', scope: '1 3 4 6', redirectUri };
+/** The values of the current run that must never reach an error, in any form. */
+let sensitive: string[] = [];
+/** The authorization code of the current run. */
+let code = '';
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
-  fake = await startFakeXiaomi({ apps: [{ redirectUris: [redirectUri, accountCenterUri] }] });
+  fake = await startFakeXiaomi({
+    apps: [{ redirectUris: [redirectUri, accountCenterUri], clientSecret }],
+  });
   config.clientId = fake.app.clientId;
   config.clientSecret = fake.app.clientSecret;
   connector = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs })({
@@ -53,6 +67,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   successes = 0;
+  sensitive = [];
   for (const path of ['/oauth2/token', '/user/profile', '/user/openIdV2', '/user/phoneAndEmail']) {
     fake.setCannedAnswer(path, undefined);
   }
@@ -65,8 +80,66 @@ const consented = async (caller: LogtoCaller = 'sign-in page') => {
   if (outcome.kind !== 'redirected') {
     throw new Error('consent failed');
   }
+  code = outcome.query['code'] ?? '';
+  sensitive = [clientSecret, accessToken, macKey, code];
   return { attempt, query: outcome.query };
 };
+
+const wireForms = (value: string) => [
+  value,
+  encodeURIComponent(value),
+  new URLSearchParams({ v: value }).toString().slice(2),
+];
+
+/** Placeholders in generated text for the values of the run, as is and in their wire forms. */
+const placeholders = [
+  '{secret}',
+  '{secret:url}',
+  '{secret:form}',
+  '{code}',
+  '{code:url}',
+  '{token}',
+  '{token:url}',
+  '{mac}',
+];
+
+const fillIn = (body: string): string => {
+  const [secret, token, mac] = [clientSecret, accessToken, macKey];
+  const values: Record<string, string> = {
+    '{secret}': secret,
+    '{secret:url}': encodeURIComponent(secret),
+    '{secret:form}': new URLSearchParams({ v: secret }).toString().slice(2),
+    '{code}': code,
+    '{code:url}': encodeURIComponent(code),
+    '{token}': token,
+    '{token:url}': encodeURIComponent(token),
+    '{mac}': mac,
+  };
+  return body.replace(/\{(?:secret|code|token|mac)(?::url|:form)?\}/g, (key) => values[key] ?? key);
+};
+
+const expectNoSensitive = (text: string) => {
+  for (const value of sensitive.filter((value) => value !== '')) {
+    for (const form of wireForms(value)) {
+      expect(text).not.toContain(form);
+    }
+  }
+};
+
+const knownRawData = new Set([
+  'unionId',
+  'miliaoNick',
+  'miliaoIcon',
+  'miliaoIcon_orig',
+  'miliaoIcon_75',
+  'miliaoIcon_90',
+  'miliaoIcon_120',
+  'miliaoIcon_320',
+  'userId',
+  'openId',
+  'phone',
+]);
+const userTexts = new Set<string>(Object.values(userMessages));
 
 type Settled = { userInfo: SocialUserInfo } | { error: ConnectorError };
 let successes = 0;
@@ -86,12 +159,40 @@ const settle = async (run: () => Promise<SocialUserInfo>): Promise<Settled> => {
   expect(Date.now() - begin).toBeLessThan(timeoutMs + 500);
   if ('userInfo' in settled) {
     successes++;
-    expect(socialUserInfoGuard.safeParse(settled.userInfo).success).toBe(true);
-    expect(settled.userInfo.id.trim()).not.toBe('');
+    const { userInfo } = settled;
+    expect(socialUserInfoGuard.safeParse(userInfo).success).toBe(true);
+    expect(userInfo.id.trim()).not.toBe('');
+    // Flat, known and bounded: Logto keeps rawData in its audit log and on the user.
+    for (const [key, value] of Object.entries(userInfo.rawData as Record<string, unknown>)) {
+      expect(knownRawData.has(key), key).toBe(true);
+      expect(typeof value === 'string' && value.length <= 1024, key).toBe(true);
+    }
+    // Logto links accounts by these, so they are real addresses or absent.
+    const { email, phone } = userInfo;
+    expect(
+      email === undefined ||
+        /^[A-Za-z0-9!#$%&'+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/.test(email),
+    ).toBe(true);
+    expect(phone === undefined || /^[1-9]\d{6,14}$/.test(phone)).toBe(true);
+    expectNoSensitive(JSON.stringify(userInfo));
   } else {
-    const data = settled.error.data as { errorDescription?: unknown };
+    const data = settled.error.data as {
+      errorDescription?: unknown;
+      xiaomiCode?: unknown;
+      [key: string]: unknown;
+    };
     expect(typeof data.errorDescription).toBe('string');
-    expect(JSON.stringify(data)).not.toContain(config.clientSecret);
+    expect(userTexts.has(data.errorDescription as string), String(data.errorDescription)).toBe(
+      true,
+    );
+    expect(
+      data.xiaomiCode === undefined ||
+        Number.isSafeInteger(data.xiaomiCode) ||
+        (typeof data.xiaomiCode === 'string' && /^[A-Za-z0-9_.-]{1,40}$/.test(data.xiaomiCode)),
+    ).toBe(true);
+    const leaked = JSON.stringify(data) + settled.error.message;
+    expect(leaked.length).toBeLessThan(4096);
+    expectNoSensitive(leaked);
   }
   return settled;
 };
@@ -103,6 +204,64 @@ const text = fc.oneof(
 );
 const scalar = fc.oneof(text, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
 
+/** Text that echoes a value of the run, hides characters, or is far too long. */
+const hostileText = fc.oneof(
+  text,
+  fc
+    .tuple(fc.string(), fc.constantFrom(...placeholders), fc.string())
+    .map(([before, placeholder, after]) => `${before}${placeholder}${after}`),
+  fc.constantFrom(
+    'bad client_secret={secret:url} given',
+    '{token}',
+    'a\u202eb\u200bc\u0000d',
+    'Your Xiaomi account is locked. Call +1-800-555-0100.',
+  ),
+  fc.string({ minLength: 2000, maxLength: 8000 }),
+);
+const hostileCode = fc.oneof(
+  scalar,
+  hostileText,
+  fc.constantFrom(
+    96001,
+    96002,
+    96003,
+    96008,
+    96009,
+    96012,
+    96013,
+    '96008',
+    ' 96012 ',
+    'invalid_client',
+  ),
+  fc.constant(true),
+  fc.array(scalar, { maxLength: 3 }),
+  fc.dictionary(fc.string(), scalar, { maxKeys: 3 }),
+);
+const nested = (depth: number): unknown => {
+  let value: unknown = 'bottom';
+  for (let level = 0; level < depth; level++) {
+    value = { value };
+  }
+  return value;
+};
+const deep = fc.integer({ min: 1, max: 2000 }).map(nested);
+/** Masks that are not `*`, invisible characters, lists, quotes, and numbers of no certain country. */
+const lookalikes = fc.constantFrom(
+  'a••••@mi.com',
+  'a…@mi.com',
+  'a＊＊＊@mi.com',
+  'a∗∗@mi.com',
+  'lei\u200bjun@example.com',
+  'lei\u0000jun@example.com',
+  'lei\u202ejun@example.com',
+  'victim@example.com,x',
+  '"q"@x.com',
+  '14155552671',
+  '13800138000',
+  '138\u200b0013 8000',
+  '+８６13800138000',
+);
+
 describe('callback data', () => {
   it('whatever Logto posts, the outcome is a valid user info or a ConnectorError', async () => {
     await fc.assert(
@@ -113,22 +272,29 @@ describe('callback data', () => {
             {
               code: fc.oneof(scalar, fc.constant('<valid>')),
               state: fc.oneof(scalar, fc.constant('prop-state')),
-              error: scalar,
-              error_description: scalar,
+              error: hostileCode,
+              error_description: hostileText,
               redirectUri: fc.oneof(scalar, fc.constant(redirectUri), fc.webUrl()),
             },
             { requiredKeys: [] },
           ),
           // Close to a real callback, so that the success path is explored too.
-          fc.record(
-            {
-              code: fc.constant('<valid>'),
-              state: fc.constantFrom('prop-state', 'prop-state', 'other-state'),
-              redirectUri: fc.constantFrom(redirectUri, redirectUri, 'http://127.0.0.1/elsewhere'),
-              extra: scalar,
-            },
-            { requiredKeys: ['code'] },
-          ),
+          {
+            arbitrary: fc.record(
+              {
+                code: fc.constant('<valid>'),
+                state: fc.constantFrom('prop-state', 'prop-state', 'other-state'),
+                redirectUri: fc.constantFrom(
+                  redirectUri,
+                  redirectUri,
+                  'http://127.0.0.1/elsewhere',
+                ),
+                extra: scalar,
+              },
+              { requiredKeys: ['code'] },
+            ),
+            weight: 2,
+          },
         ),
         fc.constantFrom(...logtoCallers),
         fc.boolean(),
@@ -144,8 +310,21 @@ describe('callback data', () => {
             (data as { code?: unknown }).code === '<valid>'
               ? { ...data, code: query['code'] }
               : data;
+          const hostile = JSON.parse(fillIn(JSON.stringify(callback) ?? 'null')) as unknown;
+          // What the connector holds: the secret, and the code when one is posted (generated
+          // text too short to be a code would match the connector's own words).
+          const posted = (hostile as { code?: unknown } | null)?.code;
+          sensitive = [
+            clientSecret,
+            ...(typeof posted === 'string' && posted.length >= 16 ? [posted] : []),
+          ];
           // Apps that drive Logto's experience API post whatever they like as connectorData.
-          await settle(async () => connector.getUserInfo(callback, logto.getSession(attempt)));
+          await settle(async () =>
+            connector.getUserInfo(
+              typeof callback === 'object' ? hostile : callback,
+              logto.getSession(attempt),
+            ),
+          );
         },
       ),
       { numRuns },
@@ -174,15 +353,15 @@ const tokenBody = fc.oneof(
         jsonLike,
         fc.record(
           {
-            access_token: scalar,
+            access_token: fc.oneof(scalar, fc.constant('{token}')),
             'token_type ': scalar,
             expires_in: scalar,
             refresh_token: scalar,
             scope: scalar,
             openId: scalar,
             union_id: scalar,
-            error: scalar,
-            error_description: scalar,
+            error: hostileCode,
+            error_description: hostileText,
           },
           { requiredKeys: [] },
         ),
@@ -197,7 +376,12 @@ const envelope = (data: fc.Arbitrary<unknown>) =>
     jsonLike.map((value) => JSON.stringify(value)),
     fc
       .record(
-        { result: scalar, description: scalar, code: scalar, data: fc.oneof(data, scalar) },
+        {
+          result: scalar,
+          description: hostileText,
+          code: hostileCode,
+          data: fc.oneof(data, scalar),
+        },
         { requiredKeys: [] },
       )
       .map((value) => JSON.stringify(value)),
@@ -211,24 +395,33 @@ const envelope = (data: fc.Arbitrary<unknown>) =>
           data,
         })
         .map((value) => JSON.stringify(value)),
-      weight: 3,
+      weight: 5,
     },
   );
 
 const profileData = fc.record(
   {
-    unionId: fc.oneof(scalar, fc.stringMatching(/^[\w-]{1,40}$/)),
-    miliaoNick: scalar,
+    unionId: fc.oneof(
+      scalar,
+      { arbitrary: fc.stringMatching(/^[\w-]{1,40}$/), weight: 4 },
+      fc.constant('{token}'),
+    ),
+    miliaoNick: fc.oneof(scalar, hostileText, deep),
     miliaoIcon: fc.oneof(scalar, fc.webUrl()),
-    miliaoIcon_orig: fc.oneof(scalar, fc.webUrl()),
+    miliaoIcon_orig: fc.oneof(scalar, fc.webUrl(), deep),
     userId: scalar,
+    extra: fc.oneof(deep, hostileText, fc.array(scalar, { maxLength: 200 })),
   },
   { requiredKeys: ['unionId'] },
 );
 const phoneAndEmailData = fc.record(
   {
-    phone: fc.oneof(scalar, fc.constantFrom('13800138000', '+8613800138000', '138****0000')),
-    email: fc.oneof(scalar, fc.emailAddress(), fc.constant('a***@mi.com')),
+    phone: fc.oneof(
+      scalar,
+      lookalikes,
+      fc.constantFrom('13800138000', '+8613800138000', '138****0000'),
+    ),
+    email: fc.oneof(scalar, fc.emailAddress(), lookalikes, fc.constant('a***@mi.com')),
   },
   { requiredKeys: [] },
 );
@@ -238,9 +431,11 @@ describe('Xiaomi’s answers', () => {
     await fc.assert(
       fc.asyncProperty(status, tokenBody, async (tokenStatus, body) => {
         const { attempt, query } = await consented();
+        // No token is issued yet: the secret and the code are what the exchange must not echo.
+        sensitive = [clientSecret, code];
         fake.setCannedAnswer('/oauth2/token', {
           status: tokenStatus,
-          body,
+          body: fillIn(body),
           contentType: 'text/html',
         });
         await settle(async () => logto.finish(attempt, query));
@@ -257,25 +452,53 @@ describe('Xiaomi’s answers', () => {
         fc.tuple(status, envelope(phoneAndEmailData)),
         async (profile, openId, phoneAndEmail) => {
           const { attempt, query } = await consented();
+          // A token Xiaomi's answers below can echo back.
+          fake.setCannedAnswer('/oauth2/token', {
+            status: 200,
+            body: `${tokenPrefix}${JSON.stringify({ access_token: accessToken, mac_key: macKey, scope: '1 3 4 6' })}`,
+          });
           const answers = {
             '/user/profile': profile,
             '/user/openIdV2': openId,
             '/user/phoneAndEmail': phoneAndEmail,
           };
           for (const [path, [answerStatus, body]] of Object.entries(answers)) {
-            fake.setCannedAnswer(path, { status: answerStatus, body });
+            fake.setCannedAnswer(path, { status: answerStatus, body: fillIn(body) });
           }
-          const settled = await settle(async () => logto.finish(attempt, query));
-          if ('userInfo' in settled) {
-            // Logto links accounts by these, so they are real addresses or absent.
-            const { email, phone } = settled.userInfo;
-            expect(email === undefined || /^[^\s@*]+@[^\s@*]+$/.test(email)).toBe(true);
-            expect(phone === undefined || /^\d{7,15}$/.test(phone)).toBe(true);
-          }
+          await settle(async () => logto.finish(attempt, query));
         },
       ),
       { numRuns },
     );
     expect(successes, 'runs that signed the user in').toBeGreaterThan(numRuns / 10);
+  });
+});
+
+describe('token refresh', () => {
+  it('whatever Logto passes as the refresh token, the outcome is a token response or a ConnectorError, and only a token is sent', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.anything(), hostileText, fc.constantFrom('', ' ', 'r'.repeat(5000))),
+        async (refreshToken) => {
+          sensitive = [clientSecret, typeof refreshToken === 'string' ? refreshToken : ''];
+          fake.clearLog();
+          try {
+            await connector.getAccessTokenByRefreshToken!(refreshToken as string);
+          } catch (error: unknown) {
+            if (!(error instanceof ConnectorError)) {
+              throw new Error(`not a ConnectorError: ${String(error)}`);
+            }
+            const data = error.data as { errorDescription?: unknown };
+            expect(userTexts.has(data.errorDescription as string)).toBe(true);
+          }
+          const sent = fake.requestLog.filter((entry) => entry.path === '/oauth2/token');
+          const usable =
+            typeof refreshToken === 'string' &&
+            /^[\x21-\x7e](?:[\x20-\x7e]{0,4094}[\x21-\x7e])?$/.test(refreshToken);
+          expect(sent).toHaveLength(usable ? 1 : 0);
+        },
+      ),
+      { numRuns },
+    );
   });
 });

@@ -79,7 +79,11 @@ describe('mapping to Logto’s social user info', () => {
     ['text with spaces', 'u u'],
     ['text over 256 characters', 'u'.repeat(257)],
   ])('refuses a unionId that is %s: Logto keys the account on it', (_, unionId) => {
-    expect(() => toSocialUserInfo({ profile: { unionId } }, all)).toThrow(/unionId/);
+    expect(() => toSocialUserInfo({ profile: { unionId } }, all)).toThrow(
+      expect.objectContaining({
+        failure: expect.objectContaining({ reason: expect.stringContaining('unionId') }),
+      }),
+    );
   });
 
   it.each([
