@@ -425,7 +425,7 @@ export const toConnectorError = (
       return connectorError(ConnectorErrorCodes.InvalidRequestParameters, {
         errorDescription: userMessages.restart,
         step: 'callback',
-        hint: `The callback is not a valid Xiaomi callback: ${failure.reason}. The user starts the sign-in again, in one browser.`,
+        hint: `The sign-in callback is not a valid Xiaomi callback: ${failure.reason}. Start the sign-in again.`,
       });
     case 'invalid-config':
       // Written for the admin, who also reads them when saving the config in the console.

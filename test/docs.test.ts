@@ -5,12 +5,18 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConnectorError } from '@logto/connector-kit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { supportedReleases } from '../scripts/logto-releases.mjs';
 import { formItems } from '../src/config.ts';
-import { toConnectorError, xiaomiErrorTable } from '../src/errors.ts';
+import {
+  meaningOf,
+  toConnectorError,
+  userMessages,
+  xiaomiErrorTable,
+  type Failure,
+} from '../src/errors.ts';
+import { toSocialUserInfo } from '../src/user-info.ts';
 import { headingAnchors, isAbsolute, markdownLinks } from './markdown.ts';
 
 const guides = ['docs/console-guide.md', 'docs/console-guide.zh-CN.md', 'docs/console-guide.ja.md'];
@@ -45,21 +51,79 @@ const tableRows = (file: string): string[][] =>
 const xiaomiCodes = Object.keys(xiaomiErrorTable).map(Number);
 
 describe('docs/errors.md tables', () => {
-  const rows = tableRows('docs/errors.md').filter(([first]) => /^9\d{4}$/.test(first!));
+  const rows = tableRows('docs/errors.md');
+  const codeRows = rows.filter(([first]) => /^9\d{4}$/.test(first!));
 
   it('lists every Xiaomi code of src/errors.ts once, and no other', () => {
-    expect(rows.map(([code]) => Number(code))).toEqual(xiaomiCodes);
+    expect(codeRows.map(([code]) => Number(code))).toEqual(xiaomiCodes);
   });
 
-  it.each(xiaomiCodes)('gives %i its Xiaomi name and Logto codes as the code does', (code) => {
-    const [, name, logtoCode, onCallback] = rows.find(([first]) => Number(first) === code)!;
-    const entry = xiaomiErrorTable[code]!;
-    expect(name).toBe(entry.name);
-    const afterToken = toConnectorError({ kind: 'xiaomi', step: 'token', xiaomiCode: code });
-    const afterCallback = toConnectorError({ kind: 'xiaomi', step: 'callback', xiaomiCode: code });
-    expect(afterToken).toBeInstanceOf(ConnectorError);
-    expect(logtoCode).toBe(afterToken.code);
-    expect(onCallback).toBe(afterCallback.code);
+  it.each(xiaomiCodes)(
+    'gives %i its Xiaomi name, its Logto code on each call and its hints as the code does',
+    (code) => {
+      const [, name, onCallback, onToken, onOpenApi, hint] = codeRows.find(
+        ([first]) => Number(first) === code,
+      )!;
+      const entry = xiaomiErrorTable[code]!;
+      expect(name).toBe(entry.name);
+      expect([onCallback, onToken, onOpenApi]).toEqual([
+        meaningOf('callback', code).code,
+        meaningOf('token', code).code,
+        meaningOf('profile', code).code,
+      ]);
+      expect(meaningOf('refresh', code)).toEqual(meaningOf('token', code));
+      for (const text of [entry.hint, ...Object.values(entry.on ?? {}).map((on) => on.hint)]) {
+        expect(hint).toContain(text);
+      }
+    },
+  );
+
+  it('gives unknown codes the Logto codes the code does', () => {
+    const [, , ...cells] = rows.find(([first]) => first === 'other')!;
+    expect(cells.slice(0, 3)).toEqual([
+      meaningOf('callback', undefined).code,
+      meaningOf('token', undefined).code,
+      meaningOf('profile', undefined).code,
+    ]);
+  });
+
+  it('lists every text an end user can read, and no other', () => {
+    const texts = new Set<string>(Object.values(userMessages));
+    expect(rows.filter(([first]) => texts.has(first!)).map(([first]) => first)).toEqual(
+      Object.values(userMessages),
+    );
+  });
+
+  /** One failure of each kind the connector raises, as the flow makes them. */
+  const failures: Failure[] = [
+    { kind: 'bad-callback', reason: 'it carries no usable authorization code' },
+    { kind: 'unexpected', step: 'token', status: 502, reason: 'an HTML page instead of JSON' },
+    { kind: 'network', step: 'token', reason: 'timed out' },
+    { kind: 'rate-limited', step: 'profile', status: 429 },
+    { kind: 'no-refresh-redirect-uri' },
+    { kind: 'unusable-refresh-token' },
+    { kind: 'internal', operation: 'getUserInfo', cause: new Error('bug') },
+  ];
+
+  it.each(failures)(
+    'has a row for a $kind failure with its Logto code and user text',
+    (failure) => {
+      const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+      const error = toConnectorError(failure);
+      log.mockRestore();
+      const { errorDescription } = error.data as { errorDescription: string };
+      expect(
+        rows.some(([, code, text]) => code === error.code && text === errorDescription),
+        `${error.code}: ${errorDescription}`,
+      ).toBe(true);
+    },
+  );
+
+  it('has a row for an invalid saved config with its Logto code', () => {
+    const error = toConnectorError({ kind: 'invalid-config', description: 'x', issues: [] });
+    expect(
+      rows.some(([when, code]) => when!.startsWith('The saved config') && code === error.code),
+    ).toBe(true);
   });
 });
 
@@ -70,17 +134,54 @@ describe('docs/errors.md', () => {
     ([, reason]) => reason!,
   );
 
-  it.each(reasons)('gives the message of the bad callback “%s” word for word', (reason) => {
-    const { data } = toConnectorError({ kind: 'bad-callback', reason }) as ConnectorError & {
-      data: { errorDescription: string };
-    };
-    expect(text).toContain(`"${data.errorDescription}"`);
+  it.each(reasons)('gives the admin’s hint for the bad callback “%s” word for word', (reason) => {
+    const { data } = toConnectorError({ kind: 'bad-callback', reason });
+    expect(text).toContain(`"${(data as { hint: string }).hint}"`);
   });
 
   it('finds every bad callback of src/callback.ts', () => {
     expect(reasons).toHaveLength(source.match(/kind: 'bad-callback'/g)?.length ?? 0);
     expect(reasons.length).toBeGreaterThan(0);
   });
+});
+
+describe('docs/security.md', () => {
+  it('names every field rawData can hold', () => {
+    const profile = Object.fromEntries(
+      [
+        'miliaoIcon',
+        'miliaoIcon_orig',
+        'miliaoIcon_320',
+        'miliaoIcon_120',
+        'miliaoIcon_90',
+        'miliaoIcon_75',
+      ].map((key) => [key, 'https://cdn.example.com/a.jpg']),
+    );
+    const { rawData } = toSocialUserInfo(
+      {
+        profile: { ...profile, unionId: 'u', miliaoNick: 'n', userId: '1' },
+        openId: { openid: 'o' },
+        phoneAndEmail: { phone: '13800138000' },
+      },
+      new Set(['1', '3', '4']),
+    );
+    const security = readFileSync('docs/security.md', 'utf8');
+    for (const key of Object.keys(rawData as object)) {
+      const name = key.startsWith('miliaoIcon_') ? key.slice('miliaoIcon'.length) : key;
+      expect(security, key).toContain(`\`${name}\``);
+    }
+  });
+});
+
+describe('what an end user reads', () => {
+  it.each(Object.values(userMessages))(
+    '“%s” is a short plain sentence in sentence case, without codes, steps or fixes',
+    (text) => {
+      expect(text).toMatch(/^[A-Z][^0-9_()/]*\.$/);
+      expect(text.length).toBeLessThanOrEqual(90);
+      expect(text).not.toMatch(/oauth2|error|config|Logto|admin/i);
+    },
+  );
 });
 
 describe.each(guides)('%s', (file) => {

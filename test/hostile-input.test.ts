@@ -405,7 +405,7 @@ describe('what the user reads and what the admin reads', () => {
     const error = await failureOf(logto.finish(attempt, query));
     expect(error.code).toBe(ConnectorErrorCodes.General);
     expect(messageShownToUser(error)).toBe(
-      'Error occurred in connector: \nXiaomi could not complete the sign-in. Please try again.',
+      'Error occurred in connector: Xiaomi could not complete the sign-in. Please try again.',
     );
   });
 

@@ -27,20 +27,22 @@
  *   record, whose guard (`socialVerificationRecordDataGuard` in `@logto/schemas`) parses it with
  *   connector-kit's `socialUserInfoGuard`; a user info that guard refuses fails the sign-in there.
  * - Errors: `packages/core/src/middleware/koa-connector-error-handler.ts` turns a ConnectorError
- *   into Logto's RequestError keeping `data`; only for codes it does not list (`general`) does it
- *   interpolate `'\n' + data.errorDescription` into the phrase
- *   `connector.general` of `packages/phrases/src/locales/en/errors/connector.ts`, "Error occurred
- *   in connector: {{errorDescription}}"; every other code gets its fixed phrase.
+ *   into Logto's RequestError, keeping `data` (recent releases nest it as `{ data, name }`). For
+ *   the codes it lists (`invalid_config`, `invalid_response`, `invalid_request_parameters`, the
+ *   `social_*` codes, `authorization_failed`, `rate_limit_exceeded`, ...) the message is the
+ *   code's fixed phrase in `packages/phrases/src/locales/en/errors/connector.ts`; for the others
+ *   (`general`) it interpolates `data.errorDescription` into `connector.general`, "Error occurred
+ *   in connector: {{errorDescription}}" (older releases put a line break before it).
  *   `RequestError.toBody` (`packages/core/src/errors/RequestError/index.ts`) sends
  *   `{ code, data, details, message }` to the browser. The experience routes' audit log
  *   (`koaAuditLog` in `packages/core/src/routes/experience/index.ts`) sits inside the app-level
  *   `koaConnectorErrorHandler` (`packages/core/src/tenants/Tenant.ts`), so it sees the
  *   ConnectorError itself and keeps `{ message: String(error) }`
- *   (`packages/core/src/middleware/koa-audit-log.ts`).
+ *   (`packages/core/src/middleware/koa-audit-log.ts`), where connector-kit's message is
+ *   `ConnectorError: ` and `data` as JSON.
  */
 import {
   socialUserInfoGuard,
-  ConnectorErrorCodes,
   type ConnectorError,
   type ConnectorSession,
   type GetSession,
@@ -242,32 +244,16 @@ export class LogtoHost {
   }
 }
 
-const phraseCodes = new Set<string>([
-  ConnectorErrorCodes.InvalidMetadata,
-  ConnectorErrorCodes.InvalidConfigGuard,
-  ConnectorErrorCodes.InvalidRequestParameters,
-  ConnectorErrorCodes.InsufficientRequestParameters,
-  ConnectorErrorCodes.InvalidConfig,
-  ConnectorErrorCodes.InvalidResponse,
-  ConnectorErrorCodes.SocialAuthCodeInvalid,
-  ConnectorErrorCodes.SocialAccessTokenInvalid,
-  ConnectorErrorCodes.SocialIdTokenInvalid,
-  ConnectorErrorCodes.AuthorizationFailed,
-  ConnectorErrorCodes.NotImplemented,
-]);
-
 /** The message Logto's sign-in page shows the end user for a connector error (English). */
 export const messageShownToUser = (error: ConnectorError): string => {
   const phrases: Record<string, unknown> = connectorPhrases;
   const found = phrases[error.code];
   const phrase = typeof found === 'string' ? found : connectorPhrases.general;
-  if (phraseCodes.has(error.code)) {
-    return phrase;
-  }
+  // Only `connector.general` has the placeholder; the other phrases are fixed.
   const { errorDescription } = (error.data ?? {}) as { errorDescription?: unknown };
   return phrase.replace(
     '{{errorDescription}}',
-    typeof errorDescription === 'string' ? `\n${errorDescription}` : '',
+    typeof errorDescription === 'string' ? errorDescription : '',
   );
 };
 
