@@ -261,18 +261,15 @@ const controlCharacters = /[\p{Cc}\p{Zl}\p{Zp}]/gu;
 
 /**
  * Outside text as an admin may read it: text only, on one line, without invisible characters,
- * redacted, and bounded. `undefined` for anything that is not text.
+ * redacted, and bounded. Empty for anything that is not text.
  */
-const quote = (value: unknown, sensitive: readonly string[]): string | undefined => {
+const quote = (value: unknown, sensitive: readonly string[]): string => {
   if (typeof value !== 'string') {
-    return undefined;
+    return '';
   }
   const visible = value.replace(formatCharacters, '').replace(controlCharacters, ' ');
   const line = redact(visible, sensitive).replace(/\s+/g, ' ').trim();
   const characters = Array.from(line);
-  if (characters.length === 0) {
-    return undefined;
-  }
   return characters.length > maxQuotedLength
     ? `${characters.slice(0, maxQuotedLength - 1).join('')}…`
     : line;
@@ -333,11 +330,11 @@ const logInternalFailure = (
           .split('\n')
           .filter((line) => /^\s+at /.test(line))
           .slice(0, maxLoggedFrames)
-          .map((line) => quote(line, sensitive) ?? '')
+          .map((line) => quote(line, sensitive))
       : [];
   console.error(
     [
-      `connector-xiaomi: ${operation} failed unexpectedly: ${errorNameOf(cause)}: ${quote(message, sensitive) ?? ''}`,
+      `connector-xiaomi: ${operation} failed unexpectedly: ${errorNameOf(cause)}: ${quote(message, sensitive)}`,
       ...frames.map((frame) => `    ${frame}`),
     ].join('\n'),
   );

@@ -66,7 +66,7 @@ export const wellFormedEmail = (value: unknown): string | undefined => {
     return undefined;
   }
   const labels = domain.split('.');
-  const topLevel = labels.at(-1) ?? '';
+  const topLevel = domain.slice(domain.lastIndexOf('.') + 1);
   return labels.length >= 2 &&
     labels.every((label) => domainLabel.test(label)) &&
     /^(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$/.test(topLevel)

@@ -17,6 +17,9 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; failure: Failure 
 
 const tokenBodyPrefix = '&&&START&&&';
 
+/** `null` counts as absent: servers often send it for a field they have no value for. */
+const absent = (value: unknown): boolean => value === undefined || value === null;
+
 const isObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -67,7 +70,7 @@ export const isTokenText = (value: unknown): value is string =>
 export const decodeErrorField = (
   value: unknown,
 ): { failed: false } | { failed: true; xiaomiCode: unknown } => {
-  if (value === undefined || value === null) {
+  if (absent(value)) {
     return { failed: false };
   }
   const numeric =
@@ -105,16 +108,8 @@ export type XiaomiToken = {
   macKey?: string;
 };
 
-/** What one optional field holds: absent (or `null`), a value of its type, or a wrong type. */
-type Field<T> = { ok: true; value: T | undefined } | { ok: false };
-
-const optional = <T>(value: unknown, accept: (value: unknown) => T | undefined): Field<T> => {
-  if (value === undefined || value === null) {
-    return { ok: true, value: undefined };
-  }
-  const accepted = accept(value);
-  return accepted === undefined ? { ok: false } : { ok: true, value: accepted };
-};
+const read = <T>(value: unknown, accept: (value: unknown) => T | undefined): T | undefined =>
+  absent(value) ? undefined : accept(value);
 
 const token = (value: unknown) => (isTokenText(value) ? value : undefined);
 
@@ -128,6 +123,15 @@ const seconds = (value: unknown) => {
   return typeof parsed === 'number' && Number.isSafeInteger(parsed) && parsed >= 0
     ? parsed
     : undefined;
+};
+
+/** The optional token fields this connector uses, and what each must be. */
+const optionalTokenFields: Record<string, (value: unknown) => unknown> = {
+  expires_in: seconds,
+  refresh_token: token,
+  scope: shortText,
+  token_type: shortText,
+  mac_key: token,
 };
 
 /** Decodes a token endpoint answer (code exchange or refresh); requires only `access_token`. */
@@ -153,27 +157,21 @@ export const decodeTokenResponse = (step: Step, response: HttpResponse): Decoded
   if (response.status >= 300) {
     return unusable(step, response, 'an error status');
   }
-  const fields = {
-    expires_in: optional(body.expires_in, seconds),
-    refresh_token: optional(body.refresh_token, token),
-    scope: optional(body.scope, shortText),
-    token_type: optional(body.token_type, shortText),
-    mac_key: optional(body.mac_key, token),
-  };
-  const wrong = Object.entries(fields).find(([, field]) => !field.ok);
+  const wrong = Object.entries(optionalTokenFields).find(
+    ([key, accept]) => !absent(body[key]) && accept(body[key]) === undefined,
+  );
   if (wrong) {
     return unusable(step, response, `${wrong[0]} is of the wrong type`);
   }
-  const value = <T>(field: Field<T>) => (field.ok ? field.value : undefined);
   return {
     ok: true,
     value: {
       accessToken: body.access_token,
-      expiresIn: value(fields.expires_in),
-      refreshToken: value(fields.refresh_token),
-      scope: value(fields.scope),
-      tokenType: value(fields.token_type),
-      macKey: value(fields.mac_key),
+      expiresIn: read(body.expires_in, seconds),
+      refreshToken: read(body.refresh_token, token),
+      scope: read(body.scope, shortText),
+      tokenType: read(body.token_type, shortText),
+      macKey: read(body.mac_key, token),
     },
   };
 };
@@ -190,11 +188,7 @@ export const decodeOpenApiResponse = (step: Step, response: HttpResponse): Decod
     return xiaomiError(step, error.xiaomiCode, body.description);
   }
   const { result } = body;
-  if (
-    result !== undefined &&
-    result !== null &&
-    (typeof result !== 'string' || result.trim().toLowerCase() !== 'ok')
-  ) {
+  if (!absent(result) && (typeof result !== 'string' || result.trim().toLowerCase() !== 'ok')) {
     return unusable(step, response, 'its result is not "ok"');
   }
   if (!isObject(body.data) || response.status >= 300) {

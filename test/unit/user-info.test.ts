@@ -22,6 +22,11 @@ describe('mapping to Logto’s social user info', () => {
     expect(toSocialUserInfo({ profile }, all).avatar).toBe('https://x/320.jpg');
   });
 
+  it('ignores avatars that are not URLs', () => {
+    const profile = { unionId: 'u', miliaoIcon_orig: 'https://[::1', miliaoIcon: 'https://x/i' };
+    expect(toSocialUserInfo({ profile }, all).avatar).toBe('https://x/i');
+  });
+
   it('ignores avatars that are not http(s) URLs', () => {
     const profile = {
       unionId: 'u',
@@ -140,6 +145,9 @@ describe('mapping to Logto’s social user info', () => {
     ['008613812345678', '8613812345678'],
     ['+44 20 7946 0958', '442079460958'],
     ['+1 415 555 2671', '14155552671'],
+    ['0044 20 7946 0958', '442079460958'],
+    ['86 10 1234 5678', undefined],
+    ['+1 234', undefined],
     // A bare 1xxxxxxxxxx may be Chinese or North American: no country is guessed.
     ['13812345678', undefined],
     ['138 1234 5678', undefined],
