@@ -109,7 +109,7 @@ export const xiaomiErrorTable: Record<number, XiaomiErrorEntry> = {
 
 const unknownCode: Meaning = {
   code: ConnectorErrorCodes.General,
-  hint: 'Unknown Xiaomi error code: see xiaomiDescription for what Xiaomi said.',
+  hint: 'Xiaomi’s error-code page does not list this code; on a token or Open API answer, xiaomiDescription holds what Xiaomi said.',
 };
 
 /** What a Xiaomi code means for this step, by the table. */

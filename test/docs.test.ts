@@ -78,12 +78,13 @@ describe('docs/errors.md tables', () => {
     },
   );
 
-  it('gives unknown codes the Logto codes the code does', () => {
+  it('gives unknown codes the Logto codes and the hint the code does', () => {
     const [, , ...cells] = rows.find(([first]) => first === 'other')!;
-    expect(cells.slice(0, 3)).toEqual([
+    expect(cells).toEqual([
       meaningOf('callback', undefined).code,
       meaningOf('token', undefined).code,
       meaningOf('profile', undefined).code,
+      meaningOf('token', undefined).hint,
     ]);
   });
 

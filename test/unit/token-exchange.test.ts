@@ -64,7 +64,7 @@ describe('token exchange', () => {
     [96006, 'general', 'OA_UNSUPPORTED_GRANT_TYPE'],
     [96011, 'general', 'OA_UNSUPPORTED_RESPONSE_TYPE'],
     [96012, 'authorization_failed', 'OA_ACCESS_DENIED'],
-    [99999, 'general', 'Unknown Xiaomi error code'],
+    [99999, 'general', 'does not list this code'],
   ])('maps Xiaomi error %j to %s with a hint for the admin', async (error, code, hint) => {
     mockToken(`&&&START&&&{"error":${JSON.stringify(error)},"error_description":"nope"}`);
     const data = await expectConnectorError(signIn(), code);
