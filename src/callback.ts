@@ -2,6 +2,7 @@ import { ConnectorErrorCodes, type ConnectorSession, type GetSession } from '@lo
 
 import { ConnectorFailure } from './errors.ts';
 import { decodeErrorField, isTokenText } from './xiaomi-response.ts';
+import { beforeAbort } from './time-limit.ts';
 
 export type Callback = {
   code: string;
@@ -32,15 +33,20 @@ const isNotImplemented = (error: unknown): boolean =>
  * "my account" APIs throw `ConnectorError(not_implemented)` (synchronously): there the callback's
  * own redirect URI is all there is.
  */
-const readSession = async (getSession: GetSession): Promise<ConnectorSession | undefined> => {
+const readSession = async (
+  getSession: GetSession,
+  signal: AbortSignal,
+): Promise<ConnectorSession | undefined> => {
   let session: unknown;
   try {
-    session = await getSession();
+    session = await beforeAbort(getSession(), signal);
   } catch (error: unknown) {
     if (isNotImplemented(error)) {
       return undefined;
     }
-    throw noSignIn();
+    throw signal.aborted
+      ? new ConnectorFailure({ kind: 'logto-timeout', call: 'getSession' })
+      : noSignIn();
   }
   if (
     typeof session !== 'object' ||
@@ -61,6 +67,7 @@ export const readCallback = async (
   data: unknown,
   getSession: GetSession,
   sensitive: string[],
+  signal: AbortSignal,
 ): Promise<Callback> => {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new ConnectorFailure({ kind: 'bad-callback', reason: 'no callback data' });
@@ -86,7 +93,7 @@ export const readCallback = async (
     });
   }
 
-  const session = await readSession(getSession);
+  const session = await readSession(getSession, signal);
   if (session && callback.state !== undefined && callback.state !== session.state) {
     throw new ConnectorFailure({
       kind: 'bad-callback',

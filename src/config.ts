@@ -7,6 +7,7 @@ import { z } from 'zod';
 
 import { ConnectorFailure } from './errors.ts';
 import { isScopeList, requestedScopes } from './scopes.ts';
+import { beforeAbort } from './time-limit.ts';
 
 type FormItem = Omit<ConnectorConfigFormItem, 'key' | 'required'>;
 type Field = { schema: z.ZodTypeAny; form: FormItem };
@@ -142,11 +143,21 @@ export type ConnectorConfig = XiaomiConfig & { scopes: string[] };
 export const describeConfigIssues = (error: z.ZodError): string =>
   error.issues.map((issue) => issue.message).join(' ');
 
+/** The config Logto holds for this connector, within the time `signal` allows. */
 export const readConfig = async (
   getConfig: GetConnectorConfig,
   factoryId: string,
+  signal: AbortSignal,
 ): Promise<ConnectorConfig> => {
-  const result = configGuard.safeParse(await getConfig(factoryId));
+  let config: unknown;
+  try {
+    config = await beforeAbort(getConfig(factoryId), signal);
+  } catch (error: unknown) {
+    throw signal.aborted
+      ? new ConnectorFailure({ kind: 'logto-timeout', call: 'getConfig' })
+      : error;
+  }
+  const result = configGuard.safeParse(config);
   if (!result.success) {
     throw new ConnectorFailure({
       kind: 'invalid-config',

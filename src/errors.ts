@@ -177,6 +177,8 @@ export type Failure =
   | { kind: 'no-refresh-redirect-uri' }
   /** `getAccessTokenByRefreshToken` got no usable refresh token. */
   | { kind: 'unusable-refresh-token' }
+  /** One of Logto's own callbacks did not settle within the operation's time. */
+  | { kind: 'logto-timeout'; call: 'getConfig' | 'getSession' | 'setSession' }
   /** Anything else that went wrong inside the connector or its host; `cause` is what was thrown. */
   | { kind: 'internal'; operation: string; cause: unknown };
 
@@ -441,6 +443,11 @@ export const toConnectorError = (
         errorDescription: userMessages.signInAgain,
         step: 'refresh',
         hint: 'No usable refresh token to refresh with (it must be the text Xiaomi issued: not empty, no surrounding spaces, printable ASCII, at most 4096 characters), so nothing was sent to Xiaomi. The user signs in with Xiaomi again.',
+      });
+    case 'logto-timeout':
+      return connectorError(ConnectorErrorCodes.General, {
+        errorDescription: userMessages.failed,
+        hint: `Logto did not answer the connector’s ${failure.call} in time (the 10 s every sign-in has); Xiaomi was not called. Check Logto’s database, where it keeps sessions and connector configs.`,
       });
     case 'internal':
       logInternalFailure(failure.operation, failure.cause, sensitive);

@@ -1,159 +1,202 @@
-import type { Agent, IncomingMessage, request as httpRequestFunction } from 'node:http';
+import type { Agent, AgentOptions, IncomingMessage, request as httpRequest } from 'node:http';
+import type { Socket } from 'node:net';
 
-import { toConnectorError, type Step } from './errors.ts';
+export type HttpRequest = {
+  method: 'GET' | 'POST';
+  /** The whole URL, query included. */
+  url: string;
+  /** A form body (`application/x-www-form-urlencoded`). */
+  form?: string;
+  /** Called for every request sent: a MAC signature needs a fresh nonce each time. */
+  headers?: () => Record<string, string>;
+  /**
+   * Sent on a new connection of its own, never a reused one: where a failure must tell whether
+   * the server read the request, or where a reused connection just failed.
+   */
+  ownConnection?: boolean;
+};
 
 export type HttpResponse = { status: number; body: string };
 
-type Transport = { request: typeof httpRequestFunction; agent: Agent };
-
 /**
- * Node's own HTTP client, one keep-alive agent per protocol for the whole process: a sign-in makes
- * two to four calls to the same two Xiaomi hosts. Not got: per request, got's options merging,
- * hooks and stream layers cost more CPU than the whole rest of a sign-in, and kept this connector
- * above half the official connector's CPU per sign-in (docs/benchmarks.md).
- * Loaded at the first sign-in: Logto imports every installed connector when it boots, and most
- * never sign anyone in.
+ * A request that got no whole answer. A code, never a message: Node's messages may carry the URL,
+ * and Open API URLs carry the token.
  */
-let transports: Promise<{ http: Transport; https: Transport }> | undefined;
-
-const loadTransports = async () =>
-  (transports ??= Promise.all([import('node:http'), import('node:https')]).then(
-    ([http, https]) => ({
-      http: { request: http.request, agent: new http.Agent({ keepAlive: true }) },
-      https: { request: https.request, agent: new https.Agent({ keepAlive: true }) },
-    }),
-  ));
-
-/** A sign-in's time budget: every call, and every retry, must fit in what is left of it. */
-export class Deadline {
-  private readonly end: number;
-
-  constructor(timeoutMs: number) {
-    this.end = Date.now() + timeoutMs;
-  }
-
-  remaining(): number {
-    return this.end - Date.now();
-  }
-}
-
-type Request = {
-  step: Step;
-  deadline: Deadline;
-  method: 'GET' | 'POST';
-  url: string;
-  searchParams?: URLSearchParams;
-  form?: URLSearchParams;
-  /** Called for every attempt: a MAC signature needs a fresh nonce each time. */
-  headers?: () => Record<string, string>;
-  /** Only idempotent calls: a second try of the token exchange would burn the single-use code. */
-  retryOnce?: boolean;
-};
-
-const transient = (status: number) => status >= 500;
-
-/** Xiaomi's answers are a few hundred bytes; a broken proxy must not fill the server's memory. */
-const maxBodyLength = 64 * 1024;
-
-/** A code, never a message: Node's messages may carry the URL, and Open API URLs carry the token. */
-class TransportError extends Error {
-  constructor(readonly code: string) {
+export class TransportError extends Error {
+  constructor(
+    readonly code: string,
+    /**
+     * Whether a connection to the server (or to the proxy, for plain HTTP) was open when it
+     * failed. When false, the server cannot have read the request: refused, no such host, a
+     * proxy that could not open the tunnel, a TLS handshake that failed or ran out of time.
+     */
+    readonly reached: boolean,
+    /**
+     * Whether it failed on a reused keep-alive connection before any byte of an answer came back:
+     * what a connection that the server, a load balancer or a NAT gateway dropped while it was
+     * idle does to the next request written to it, unread (Node's `request.reusedSocket`).
+     */
+    readonly stale: boolean,
+  ) {
     super(code);
   }
 }
 
+type Transport = {
+  request: typeof httpRequest;
+  /** Keep-alive: a sign-in makes two to four calls to the same two Xiaomi hosts. */
+  pooled: Agent;
+  /** A connection of its own for each request (`ownConnection`). */
+  fresh: Agent;
+};
+
+/**
+ * Idle connections are closed after this: below the idle timeouts of common load balancers and
+ * NAT gateways (5 s and up), which close them without telling the client.
+ */
+const idleSocketMs = 4000;
+
+/**
+ * Node's own HTTP client, not got (whose per-request layers kept this connector above half the
+ * official connector's CPU per sign-in, docs/benchmarks.md) nor fetch (the official connector's,
+ * which costs twice this connector's whole sign-in). Loaded at the first sign-in: Logto imports
+ * every installed connector when it boots, and most never sign anyone in.
+ *
+ * The agents take Node's own proxy settings from its global agents: Node builds those with
+ * `proxyEnv` (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) when NODE_USE_ENV_PROXY=1 or --use-env-proxy is
+ * set, on Node versions that support it (22.21, 24.5 and later), and without one otherwise; older
+ * Node ignores the option. So every Xiaomi call goes where Node's own clients would send it.
+ */
+let transports: Promise<{ http: Transport; https: Transport }> | undefined;
+
+const transportOf = ({
+  Agent: AgentClass,
+  globalAgent,
+  request,
+}: typeof import('node:http')): Transport => {
+  const { proxyEnv } = (globalAgent as { options?: { proxyEnv?: unknown } }).options ?? {};
+  const options = { proxyEnv } as AgentOptions;
+  return {
+    request,
+    pooled: new AgentClass({
+      ...options,
+      keepAlive: true,
+      timeout: idleSocketMs,
+      // The most recently used connection first: the one least likely to have been dropped.
+      scheduling: 'lifo',
+    }),
+    fresh: new AgentClass({ ...options, keepAlive: false }),
+  };
+};
+
+const loadTransports = async () =>
+  (transports ??= Promise.all([import('node:http'), import('node:https')]).then(
+    ([http, https]) => ({
+      http: transportOf(http),
+      // The same shape: https.Agent and https.request take http's options and TLS ones.
+      https: transportOf(https as unknown as typeof import('node:http')),
+    }),
+  ));
+
+/** Xiaomi's answers are a few hundred bytes; a broken proxy must not fill the server's memory. */
+const maxBodyLength = 64 * 1024;
+
 /**
  * One exchange, settled once: by the whole body, by an error of the request or the response (a
- * reset mid-body included), or by the time budget running out, whichever comes first.
+ * reset mid-body included), or by the signal, whichever comes first.
  */
 const exchange = (
   transport: Transport,
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  body: string | undefined,
-  timeoutMs: number,
+  agent: Agent,
+  request: HttpRequest,
+  signal: AbortSignal,
 ): Promise<HttpResponse> =>
   new Promise((resolve, reject) => {
-    const request = transport.request(url, { method, headers, agent: transport.agent });
-    const timer = setTimeout(() => {
-      reject(new TransportError('ETIMEDOUT'));
-      request.destroy();
-    }, timeoutMs);
-    const fail = (error: unknown) => {
-      clearTimeout(timer);
-      reject(error);
+    if (signal.aborted) {
+      reject(new TransportError('ETIMEDOUT', false, false));
+      return;
+    }
+    const headers: Record<string, string> = {
+      'user-agent': 'connector-xiaomi',
+      ...(request.form === undefined
+        ? {}
+        : {
+            'content-type': 'application/x-www-form-urlencoded',
+            'content-length': String(Buffer.byteLength(request.form)),
+          }),
+      ...request.headers?.(),
     };
-    request.on('error', fail);
-    request.on('response', (response: IncomingMessage) => {
+    const outgoing = transport.request(request.url, { method: request.method, headers, agent });
+    let reached = false;
+    let answered = false;
+    let settled = false;
+    const settle = () => {
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+    };
+    const fail = (code: string) => {
+      if (settled) return;
+      settle();
+      reject(
+        new TransportError(code, reached, outgoing.reusedSocket && !answered && !signal.aborted),
+      );
+      outgoing.destroy();
+    };
+    const onAbort = () => {
+      fail('ETIMEDOUT');
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    outgoing.once('socket', (socket: Socket) => {
+      // Reused, or handed over already connected (a tunnel through a proxy): open. Otherwise open
+      // once TCP, and TLS for HTTPS, are up.
+      if (!socket.connecting) {
+        reached = true;
+        return;
+      }
+      socket.once(
+        (socket as { encrypted?: boolean }).encrypted ? 'secureConnect' : 'connect',
+        () => {
+          reached = true;
+        },
+      );
+    });
+    outgoing.on('error', (error: unknown) => {
+      const { code } = error as { code?: unknown };
+      fail(typeof code === 'string' ? code : 'failed');
+    });
+    outgoing.on('response', (response: IncomingMessage) => {
+      answered = true;
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => {
         text += chunk;
         if (text.length > maxBodyLength) {
-          fail(new TransportError('answer too large'));
-          request.destroy();
+          fail('answer too large');
         }
       });
-      response.on('error', fail);
+      response.on('error', () => {
+        fail('ECONNRESET');
+      });
       response.on('close', () => {
-        if (!response.complete) fail(new TransportError('ECONNRESET'));
+        if (!response.complete) fail('ECONNRESET');
       });
       response.on('end', () => {
-        clearTimeout(timer);
+        if (settled) return;
+        settle();
         resolve({ status: response.statusCode ?? 0, body: text });
       });
     });
-    request.end(body);
+    outgoing.end(request.form);
   });
 
-const send = async (request: Request): Promise<HttpResponse> => {
+/** Sends one request and reads the whole answer, until `signal` aborts. */
+export const send = async (request: HttpRequest, signal: AbortSignal): Promise<HttpResponse> => {
   const { http, https } = await loadTransports();
-  const remaining = request.deadline.remaining();
-  if (remaining <= 0) {
-    throw toConnectorError({ kind: 'network', step: request.step, reason: 'timed out' });
-  }
-  const url = request.searchParams ? `${request.url}?${request.searchParams}` : request.url;
-  const body = request.form?.toString();
-  const headers: Record<string, string> = {
-    'user-agent': 'connector-xiaomi',
-    ...(body === undefined
-      ? {}
-      : {
-          'content-type': 'application/x-www-form-urlencoded',
-          'content-length': String(Buffer.byteLength(body)),
-        }),
-    ...request.headers?.(),
-  };
-  try {
-    return await exchange(
-      url.startsWith('https:') ? https : http,
-      url,
-      request.method,
-      headers,
-      body,
-      remaining,
-    );
-  } catch (error: unknown) {
-    const code = (error as { code?: unknown }).code;
-    const reason = code === 'ETIMEDOUT' ? 'timed out' : typeof code === 'string' ? code : 'failed';
-    throw toConnectorError({ kind: 'network', step: request.step, reason });
-  }
-};
-
-/** One retry at most, and only while the budget lasts: after a network error or a 5xx answer. */
-export const httpRequest = async (request: Request): Promise<HttpResponse> => {
-  if (!request.retryOnce) {
-    return send(request);
-  }
-  let response: HttpResponse;
-  try {
-    response = await send(request);
-  } catch (error: unknown) {
-    if (request.deadline.remaining() > 0) {
-      return send(request);
-    }
-    throw error;
-  }
-  return transient(response.status) && request.deadline.remaining() > 0 ? send(request) : response;
+  const transport = request.url.startsWith('https:') ? https : http;
+  return exchange(
+    transport,
+    request.ownConnection ? transport.fresh : transport.pooled,
+    request,
+    signal,
+  );
 };

@@ -1,7 +1,8 @@
 import { ConnectorFailure, type Step } from './errors.ts';
-import { httpRequest, type Deadline } from './http.ts';
 import { macAuthorization } from './mac-signature.ts';
+import { callXiaomi } from './retry.ts';
 import { emailScope, openIdScope, phoneScope } from './scopes.ts';
+import { timeLimit, type Budget } from './time-limit.ts';
 import { decodeOpenApiResponse } from './xiaomi-response.ts';
 
 type JsonObject = Record<string, unknown>;
@@ -12,7 +13,6 @@ export type OpenApiContext = {
   accessToken: string;
   /** Set when the admin turned on MAC signing: the token's `mac_key`. */
   macKey?: string;
-  deadline: Deadline;
 };
 
 /** The user data Xiaomi's Open API returned; `undefined` where a call was not made or failed. */
@@ -32,29 +32,30 @@ const paths: Record<Exclude<Step, 'callback' | 'token' | 'refresh'>, string> = {
 const callOpenApi = async (
   step: keyof typeof paths,
   context: OpenApiContext,
+  budget: Budget,
 ): Promise<JsonObject> => {
   const searchParams = new URLSearchParams();
   searchParams.set('clientId', context.clientId);
   searchParams.set('token', context.accessToken);
   const { macKey } = context;
   const signed = { method: 'GET', path: paths[step], query: searchParams } as const;
-  const response = await httpRequest({
+  const decoded = await callXiaomi(
     step,
-    deadline: context.deadline,
-    method: 'GET',
-    url: context.openApiOrigin + paths[step],
-    searchParams,
-    retryOnce: true,
-    ...(macKey !== undefined && {
-      headers: () => ({
-        authorization: macAuthorization(context.accessToken, macKey, {
-          ...signed,
-          host: new URL(context.openApiOrigin).host,
+    {
+      method: 'GET',
+      url: `${context.openApiOrigin}${paths[step]}?${searchParams}`,
+      ...(macKey !== undefined && {
+        headers: () => ({
+          authorization: macAuthorization(context.accessToken, macKey, {
+            ...signed,
+            host: new URL(context.openApiOrigin).host,
+          }),
         }),
       }),
-    }),
-  });
-  const decoded = decodeOpenApiResponse(step, response);
+    },
+    decodeOpenApiResponse,
+    budget,
+  );
   if (!decoded.ok) {
     throw new ConnectorFailure(decoded.failure);
   }
@@ -71,22 +72,42 @@ const optional = async (call: Promise<JsonObject>): Promise<JsonObject | undefin
 };
 
 /**
+ * Once the profile has answered, the optional calls have this share of the sign-in's time left to
+ * finish (0.5 s of the 10 s); then they are dropped, and the sign-in goes on without their data.
+ */
+const graceShare = 0.05;
+
+/**
  * Step 4: the Open API calls the granted scopes allow, all at once, so a full profile costs one
  * round trip after the token, not three.
  */
 export const fetchXiaomiUser = async (
   context: OpenApiContext,
   granted: ReadonlySet<string>,
+  budget: Budget,
 ): Promise<XiaomiUser> => {
-  const openId = granted.has(openIdScope) ? optional(callOpenApi('openId', context)) : undefined;
-  const phoneAndEmail =
-    granted.has(phoneScope) || granted.has(emailScope)
-      ? optional(callOpenApi('phoneAndEmail', context))
-      : undefined;
-  const [profile, openIdData, phoneAndEmailData] = await Promise.all([
-    callOpenApi('profile', context),
-    openId,
-    phoneAndEmail,
-  ]);
-  return { profile, openId: openIdData, phoneAndEmail: phoneAndEmailData };
+  const wantsOpenId = granted.has(openIdScope);
+  const wantsPhoneAndEmail = granted.has(phoneScope) || granted.has(emailScope);
+  if (!wantsOpenId && !wantsPhoneAndEmail) {
+    return { profile: await callOpenApi('profile', context, budget) };
+  }
+  const optionalCalls = timeLimit(budget.ms, budget.signal);
+  const optionalBudget = { signal: optionalCalls.signal, ms: budget.ms };
+  const openId = wantsOpenId ? optional(callOpenApi('openId', context, optionalBudget)) : undefined;
+  const phoneAndEmail = wantsPhoneAndEmail
+    ? optional(callOpenApi('phoneAndEmail', context, optionalBudget))
+    : undefined;
+  let profile: JsonObject;
+  try {
+    profile = await callOpenApi('profile', context, budget);
+  } catch (error: unknown) {
+    optionalCalls.abort();
+    throw error;
+  }
+  optionalCalls.restart(budget.ms * graceShare);
+  try {
+    return { profile, openId: await openId, phoneAndEmail: await phoneAndEmail };
+  } finally {
+    optionalCalls.clear();
+  }
 };

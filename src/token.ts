@@ -1,6 +1,7 @@
 import type { ConnectorConfig } from './config.ts';
 import { ConnectorFailure } from './errors.ts';
-import { httpRequest, type Deadline } from './http.ts';
+import { callXiaomi } from './retry.ts';
+import type { Budget } from './time-limit.ts';
 import { decodeTokenResponse, type XiaomiToken } from './xiaomi-response.ts';
 
 type Grant =
@@ -9,15 +10,15 @@ type Grant =
 
 /**
  * POST with a form body, as Logto's own Xiaomi connector does in production: Xiaomi's docs show GET,
- * but a POST keeps the client secret out of URLs and proxy logs.
- * Never retried: a code works once, and so does a refresh token.
+ * but a POST keeps the client secret out of URLs and proxy logs. When it is tried again:
+ * src/retry.ts.
  */
 const requestToken = async (
   tokenEndpoint: string,
   config: ConnectorConfig,
   redirectUri: string,
   grant: Grant,
-  deadline: Deadline,
+  budget: Budget,
 ): Promise<XiaomiToken> => {
   const [step, grantField, grantValue] =
     grant.grantType === 'authorization_code'
@@ -30,8 +31,19 @@ const requestToken = async (
   form.set('grant_type', grant.grantType);
   form.set(grantField, grantValue);
 
-  const response = await httpRequest({ step, deadline, method: 'POST', url: tokenEndpoint, form });
-  const decoded = decodeTokenResponse(step, response);
+  const decoded = await callXiaomi(
+    step,
+    {
+      method: 'POST',
+      url: tokenEndpoint,
+      form: form.toString(),
+      // A refresh token works once: a failed refresh must tell whether Xiaomi read it, which a
+      // reused connection cannot (http.ts).
+      ownConnection: step === 'refresh',
+    },
+    decodeTokenResponse,
+    budget,
+  );
   if (!decoded.ok) {
     throw new ConnectorFailure(decoded.failure);
   }
@@ -43,14 +55,14 @@ export const exchangeCode = async (
   tokenEndpoint: string,
   config: ConnectorConfig,
   { code, redirectUri }: { code: string; redirectUri: string },
-  deadline: Deadline,
+  budget: Budget,
 ): Promise<XiaomiToken> =>
   requestToken(
     tokenEndpoint,
     config,
     redirectUri,
     { grantType: 'authorization_code', code },
-    deadline,
+    budget,
   );
 
 /** Token storage: a single-use refresh token for a new access token and a new refresh token. */
@@ -58,12 +70,12 @@ export const refreshToken = async (
   tokenEndpoint: string,
   config: ConnectorConfig,
   { refreshToken, redirectUri }: { refreshToken: string; redirectUri: string },
-  deadline: Deadline,
+  budget: Budget,
 ): Promise<XiaomiToken> =>
   requestToken(
     tokenEndpoint,
     config,
     redirectUri,
     { grantType: 'refresh_token', refreshToken },
-    deadline,
+    budget,
   );

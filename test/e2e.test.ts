@@ -377,48 +377,98 @@ describe('when Xiaomi breaks', () => {
     expect(callsTo('/user/profile')).toBe(2);
   });
 
-  it('fails with invalid_response on garbage from the profile call, without retrying', async () => {
+  it('retries garbage from the profile call once and signs the user in', async () => {
     fake.scriptFaults('/user/profile', ['garbage']);
+    expect((await signIn()).id).toBe(fake.user.unionId);
+    expect(callsTo('/user/profile')).toBe(2);
+  });
+
+  it('fails with invalid_response when the profile call answers garbage twice', async () => {
+    fake.scriptFaults('/user/profile', ['garbage', 'garbage']);
     expect((await failureOf(signIn())).code).toBe(ConnectorErrorCodes.InvalidResponse);
+    expect(callsTo('/user/profile')).toBe(2);
+  });
+
+  it('fails with social_invalid_access_token, without retrying, when the profile call answers 96008', async () => {
+    fake.setFaults({ openApiErrorCodes: [96008] });
+    fake.scriptFaults('/user/profile', ['errorEnvelope', 'none']);
+    expect((await failureOf(signIn())).code).toBe(ConnectorErrorCodes.SocialAccessTokenInvalid);
     expect(callsTo('/user/profile')).toBe(1);
   });
 
-  it('fails with social_invalid_access_token when the profile call answers 96008', async () => {
-    fake.setFaults({ openApiErrorCodes: [96008] });
-    fake.scriptFaults('/user/profile', ['errorEnvelope']);
-    expect((await failureOf(signIn())).code).toBe(ConnectorErrorCodes.SocialAccessTokenInvalid);
-  });
-
-  it('never retries the token exchange: an HTML 5xx fails with invalid_response', async () => {
+  it('signs the user in when a gateway’s 5xx stopped the token exchange before Xiaomi', async () => {
     fake.scriptFaults('/oauth2/token', ['html5xx']);
-    expect((await failureOf(signIn())).code).toBe(ConnectorErrorCodes.InvalidResponse);
-    expect(callsTo('/oauth2/token')).toBe(1);
+    expect((await signIn()).id).toBe(fake.user.unionId);
+    expect(callsTo('/oauth2/token')).toBe(2);
   });
 
-  it('never retries the token exchange: a reset fails with general', async () => {
+  it('signs the user in when the token exchange’s connection was reset before Xiaomi read it', async () => {
     fake.scriptFaults('/oauth2/token', ['reset']);
-    expect((await failureOf(signIn())).code).toBe(ConnectorErrorCodes.General);
+    expect((await signIn()).id).toBe(fake.user.unionId);
+    expect(callsTo('/oauth2/token')).toBe(2);
+  });
+
+  it('fails with invalid_response, not a misleading 96013, when a 5xx came after Xiaomi redeemed the code', async () => {
+    fake.scriptFaults('/oauth2/token', ['html5xx'], 'after');
+    const error = await failureOf(signIn());
+    expect(error.code).toBe(ConnectorErrorCodes.InvalidResponse);
+    expect(JSON.stringify(error.data)).not.toContain('96013');
+    expect(fake.requestLog.map((entry) => entry.xiaomiCode)).toContain(96013);
+  });
+
+  it('fails with general, not a misleading 96013, when the connection was reset after Xiaomi redeemed the code', async () => {
+    fake.scriptFaults('/oauth2/token', ['reset'], 'after');
+    const error = await failureOf(signIn());
+    expect(error.code).toBe(ConnectorErrorCodes.General);
+    expect(JSON.stringify(error.data)).toContain('ECONNRESET');
+    expect(callsTo('/oauth2/token')).toBe(2);
+  });
+
+  it('never retries a token exchange Xiaomi refused with one of its codes', async () => {
+    fake.setFaults({ tokenErrorCodes: [96013] });
+    fake.scriptFaults('/oauth2/token', ['errorEnvelope', 'none']);
+    expect((await failureOf(signIn())).code).toBe(ConnectorErrorCodes.SocialAuthCodeInvalid);
     expect(callsTo('/oauth2/token')).toBe(1);
   });
 
-  it('gives up on a stalled token exchange with general once its time bound is spent', async () => {
+  it('signs the user in within the time bound when the first token exchange stalls', async () => {
+    const { createXiaomiConnector } = await loadBuiltConnector();
+    const quick = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs: 1000 })({
+      getConfig: async () => config,
+    });
+    fake.scriptFaults('/oauth2/token', ['stall']);
+    const { attempt, query } = await consentTo({ decision: 'allow' });
+    const begin = Date.now();
+    const userInfo = await new LogtoHost(quick, { connectorId: 'xiaomi-e2e' }).finish(
+      attempt,
+      query,
+    );
+    expect(userInfo.id).toBe(fake.user.unionId);
+    // The stalled attempt is given up after 40% of the bound, which leaves the rest for the retry.
+    expect(Date.now() - begin).toBeGreaterThanOrEqual(400 - 20);
+    expect(Date.now() - begin).toBeLessThan(1000);
+    expect(callsTo('/oauth2/token')).toBe(2);
+  });
+
+  it('gives up on a token exchange stalled twice with general once its time bound is spent', async () => {
     const { createXiaomiConnector } = await loadBuiltConnector();
     const quick = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs: 400 })({
       getConfig: async () => config,
     });
-    fake.scriptFaults('/oauth2/token', ['stall']);
+    fake.scriptFaults('/oauth2/token', ['stall', 'stall']);
     const { attempt, query } = await consentTo({ decision: 'allow' });
     const begin = Date.now();
     const error = await failureOf(
       new LogtoHost(quick, { connectorId: 'xiaomi-e2e' }).finish(attempt, query),
     );
     expect(error.code).toBe(ConnectorErrorCodes.General);
+    expect(JSON.stringify(error.data)).toContain('timed out');
     expect(Date.now() - begin).toBeLessThan(400 + 300);
   });
 
   it('signs the user in when the optional openIdV2 and phoneAndEmail calls break', async () => {
     config.scope = '1 3 4 6';
-    fake.scriptFaults('/user/openIdV2', ['garbage']);
+    fake.scriptFaults('/user/openIdV2', ['garbage', 'garbage']);
     fake.scriptFaults('/user/phoneAndEmail', ['errorEnvelope']);
     const userInfo = await signIn();
     expect(userInfo.id).toBe(fake.user.unionId);

@@ -15,6 +15,9 @@ export type FaultKind = (typeof faultKinds)[number];
 
 export type FaultTarget = 'authorize' | 'token' | 'openApi';
 
+/** Before Xiaomi's logic runs (a gateway in front of it), or after (its answer lost on the way). */
+export type Strikes = 'before' | 'after';
+
 export interface Faults {
   /** Added before every answer: a fixed delay or a [min, max] range, in real milliseconds. */
   latencyMs: number | readonly [number, number];
@@ -22,6 +25,11 @@ export interface Faults {
   rates: Partial<Record<FaultKind, number>>;
   /** Where faults strike; by default only where the connector talks to Xiaomi. */
   targets: FaultTarget[];
+  /**
+   * The share of faults, from 0 to 1, that strike after Xiaomi's logic ran: the code or refresh
+   * token is spent, and a retry of the exchange gets 96013 (96009). The rest strike before.
+   */
+  afterShare: number;
   /** The codes an injected error envelope carries, picked at random. */
   tokenErrorCodes: XiaomiCode[];
   openApiErrorCodes: XiaomiCode[];
@@ -31,6 +39,7 @@ export const defaultFaults: Faults = {
   latencyMs: 0,
   rates: {},
   targets: ['token', 'openApi'],
+  afterShare: 0,
   tokenErrorCodes: [96001, 96002, 96003, 96004, 96005, 96010, 96012, 96013],
   openApiErrorCodes: [96002, 96005, 96007, 96008, 96012],
 };

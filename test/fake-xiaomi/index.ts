@@ -1,10 +1,11 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { authorizePath, decisionPath, handleAuthorize, handleDecision } from './authorize.ts';
-import type { FaultKind, FaultTarget, Faults } from './faults.ts';
+import type { FaultKind, FaultTarget, Faults, Strikes } from './faults.ts';
 import {
   defaultFaults,
   drawFault,
@@ -23,7 +24,7 @@ import { defaultQuirks, readParams } from './wire.ts';
 
 export { ManualClock } from './clock.ts';
 export { faultKinds, seededRandom } from './faults.ts';
-export type { FaultKind, Faults } from './faults.ts';
+export type { FaultKind, Faults, Strikes } from './faults.ts';
 export { macAuthorization, createNonce } from './mac.ts';
 export { defaultApp, defaultUser } from './store.ts';
 export type { FakeApp, FakeUser } from './store.ts';
@@ -44,6 +45,27 @@ export interface FakeXiaomiOptions {
   quirks?: Partial<Quirks>;
   /** How long an idle keep-alive connection stays open, like any HTTP server's setting. */
   keepAliveTimeoutMs?: number;
+  /** How connections end; see `setConnections`. */
+  connections?: Partial<Connections>;
+  /** Serves HTTPS with this key and certificate instead of plain HTTP. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * The host name in `origin` and `endpoints`, for a name only a proxy can resolve (the server
+   * itself always listens on 127.0.0.1). Defaults to 127.0.0.1.
+   */
+  hostname?: string;
+}
+
+/** What happens to connections between answers: the ways real networks drop them. */
+export interface Connections {
+  /**
+   * A connection idle this long is forgotten without a word, as a load balancer or NAT gateway
+   * forgets it: no FIN and no Keep-Alive hint, and the next request on it gets a TCP reset before
+   * Xiaomi reads it (logged as `dropped`). Unset: connections stay until `keepAliveTimeoutMs`.
+   */
+  idleCloseMs?: number;
+  /** Closes every connection right after its answer, without a `Connection: close` header. */
+  closeAfterAnswer: boolean;
 }
 
 type LogTarget = FaultTarget | 'decision' | 'unknown';
@@ -57,9 +79,16 @@ export interface RequestLogEntry {
   params: Record<string, string>;
   /** 0 when the connection was reset or the request was left hanging. */
   status: number;
-  /** `aborted`: the client went away before the answer was written. */
-  outcome: 'answered' | 'reset' | 'stalled' | 'aborted';
+  /**
+   * `aborted`: the client went away before the answer was written. `dropped`: the request came on
+   * a connection the network had forgotten (`idleCloseMs`) and never reached Xiaomi.
+   */
+  outcome: 'answered' | 'reset' | 'stalled' | 'aborted' | 'dropped';
   fault?: FaultKind;
+  /** When the fault struck: before Xiaomi's logic ran (nothing spent), or after (a code spent). */
+  strikes?: Strikes;
+  /** The client's port as the server saw it: a proxy's upstream connection, or the connector's. */
+  remotePort: number;
   xiaomiCode?: number;
   body: string;
   startedAt: number;
@@ -85,9 +114,11 @@ export interface FakeXiaomi {
   setFaults(faults: Partial<Faults>): void;
   /**
    * Faults for the next requests to one path, in order, before the random ones apply:
-   * `scriptFaults('/user/profile', ['html5xx', 'reset'])`; `'none'` answers normally.
+   * `scriptFaults('/user/profile', ['html5xx', 'reset'])`; `'none'` answers normally. With
+   * `'after'`, each strikes once Xiaomi's logic has run: the code or refresh token is spent.
    */
-  scriptFaults(path: string, kinds: (FaultKind | 'none')[]): void;
+  scriptFaults(path: string, kinds: (FaultKind | 'none')[], strikes?: Strikes): void;
+  setConnections(connections: Partial<Connections>): void;
   /**
    * A fixed answer for one path in place of Xiaomi's logic, for property tests over bodies;
    * `undefined` restores the real one.
@@ -125,6 +156,15 @@ const paramsRecord = (params: URLSearchParams): Record<string, string> =>
 const isFaultTarget = (target: LogTarget): target is FaultTarget =>
   target === 'authorize' || target === 'token' || target === 'openApi';
 
+/** A TCP reset; a TLS socket has no handle to reset, so it is destroyed instead. */
+const reset = (socket: Socket) => {
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    socket.destroy();
+  }
+};
+
 const notFound: Reply = {
   status: 404,
   headers: { 'content-type': 'text/plain' },
@@ -137,7 +177,10 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
   const store = new FakeStore(now);
   const macVerifier = new MacVerifier(now);
   let faults: Faults = { ...defaultFaults, ...options.faults };
-  const scriptedFaults = new Map<string, (FaultKind | 'none')[]>();
+  const scriptedFaults = new Map<string, { kinds: (FaultKind | 'none')[]; strikes: Strikes }>();
+  let connections: Connections = { closeAfterAnswer: false, ...options.connections };
+  /** When each connection's last answer went out, for `idleCloseMs`. */
+  const lastAnswered = new WeakMap<Socket, number>();
   const cannedAnswers = new Map<string, Reply>();
   let quirks: Quirks = { ...defaultQuirks, ...options.quirks };
   const requestLog: RequestLogEntry[] = [];
@@ -204,8 +247,12 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
     const method = request.method ?? 'GET';
     const target = route(method, url.pathname);
     let params = new URLSearchParams(url.search);
+    const { socket } = request;
     const log = (
-      entry: Pick<RequestLogEntry, 'status' | 'outcome' | 'body' | 'xiaomiCode' | 'fault'>,
+      entry: Pick<
+        RequestLogEntry,
+        'status' | 'outcome' | 'body' | 'xiaomiCode' | 'fault' | 'strikes'
+      >,
     ) => {
       requestLog.push({
         seq: seq++,
@@ -214,10 +261,21 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
         path: url.pathname,
         params: paramsRecord(params),
         ...entry,
+        remotePort: socket.remotePort ?? 0,
         startedAt,
         durationMs: Date.now() - startedAt,
       });
     };
+    const idleSince = lastAnswered.get(socket);
+    if (
+      connections.idleCloseMs !== undefined &&
+      idleSince !== undefined &&
+      startedAt - idleSince > connections.idleCloseMs
+    ) {
+      log({ status: 0, outcome: 'dropped', body: '' });
+      reset(socket);
+      return;
+    }
     try {
       params = await readParams(request, url);
     } catch {
@@ -228,45 +286,62 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
     if (latency > 0) {
       await sleep(latency);
     }
-    // Faults strike before Xiaomi's logic runs, as a broken gateway would: no code is spent.
     const faultTarget = isFaultTarget(target) ? target : undefined;
-    const scripted = faultTarget && scriptedFaults.get(url.pathname.toLowerCase())?.shift();
+    const script = faultTarget && scriptedFaults.get(url.pathname.toLowerCase());
+    const scripted = script?.kinds.shift();
     const fault =
       scripted === undefined
         ? faultTarget && drawFault(faults, faultTarget, random)
         : scripted === 'none'
           ? undefined
           : scripted;
+    // Before: a broken gateway in front of Xiaomi, nothing spent. After: Xiaomi has answered (a
+    // code or refresh token is spent) and the answer is lost on its way back.
+    const strikes: Strikes | undefined =
+      fault &&
+      (scripted === undefined
+        ? faults.afterShare > 0 && random() < faults.afterShare
+          ? 'after'
+          : 'before'
+        : script!.strikes);
+    const xiaomiAnswer = () =>
+      cannedAnswers.get(url.pathname.toLowerCase()) ?? answer(target, request, url, params);
+    const processed = strikes === 'after' ? xiaomiAnswer() : undefined;
     if (fault === 'reset') {
-      log({ status: 0, outcome: 'reset', body: '', fault });
-      request.socket.resetAndDestroy();
+      log({ status: 0, outcome: 'reset', body: '', fault, strikes });
+      reset(socket);
       return;
     }
     if (fault === 'stall') {
       // Left unanswered: the client's timeout or close() ends it.
-      log({ status: 0, outcome: 'stalled', body: '', fault });
+      log({ status: 0, outcome: 'stalled', body: '', fault, strikes });
       return;
     }
     const reply =
-      (fault && faultTarget && faultReply(fault, faultTarget)) ??
-      cannedAnswers.get(url.pathname.toLowerCase()) ??
-      answer(target, request, url, params);
+      (fault && faultTarget && faultReply(fault, faultTarget)) ?? processed ?? xiaomiAnswer();
     // A client that gave up (its timeout) still had its request processed, as on a real server.
     log({
       status: reply.status,
-      outcome: request.socket.destroyed ? 'aborted' : 'answered',
+      outcome: socket.destroyed ? 'aborted' : 'answered',
       body: reply.body,
       xiaomiCode: reply.xiaomiCode,
       fault,
+      strikes,
     });
     response.writeHead(reply.status, {
       ...reply.headers,
       'content-length': String(Buffer.byteLength(reply.body)),
     });
+    response.on('finish', () => {
+      lastAnswered.set(socket, Date.now());
+      if (connections.closeAfterAnswer) {
+        socket.end();
+      }
+    });
     response.end(reply.body);
   };
 
-  const server = createServer((request, response) => {
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
     handle(request, response).catch((error: unknown) => {
       // A client that went away mid-request is normal under faults; anything else is a fake bug.
       if (!request.socket.destroyed) {
@@ -274,8 +349,14 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
         response.destroy();
       }
     });
-  });
-  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 5000;
+  };
+  const server = options.tls ? createTlsServer(options.tls, onRequest) : createServer(onRequest);
+  const keepAliveTimeoutMs = options.keepAliveTimeoutMs ?? 5000;
+  const applyConnections = () => {
+    // 0 sends no Keep-Alive hint and never closes an idle connection: `idleCloseMs` decides.
+    server.keepAliveTimeout = connections.idleCloseMs === undefined ? keepAliveTimeoutMs : 0;
+  };
+  applyConnections();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -284,7 +365,7 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
     });
   });
   const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `${options.tls ? 'https' : 'http'}://${options.hostname ?? '127.0.0.1'}:${port}`;
 
   return {
     origin,
@@ -317,8 +398,12 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
     setFaults(next) {
       faults = { ...defaultFaults, ...next };
     },
-    scriptFaults(path, kinds) {
-      scriptedFaults.set(path.toLowerCase(), [...kinds]);
+    scriptFaults(path, kinds, strikes = 'before') {
+      scriptedFaults.set(path.toLowerCase(), { kinds: [...kinds], strikes });
+    },
+    setConnections(next) {
+      connections = { closeAfterAnswer: false, ...next };
+      applyConnections();
     },
     setCannedAnswer(path, canned) {
       if (canned) {

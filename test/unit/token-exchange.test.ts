@@ -89,19 +89,21 @@ describe('token exchange', () => {
     ['no access_token', 200, '&&&START&&&{"expires_in":1}', 'no access_token'],
     ['a token with a 500 status', 500, tokenBody(), 'error status'],
   ])('reports %s as invalid_response', async (_, status, body, reason) => {
-    mockToken(body, status);
+    // Twice: an answer broken before it reached the connector is tried once more.
+    nock(accountHost).post('/oauth2/token').times(2).reply(status, body);
     const data = await expectConnectorError(signIn(), 'invalid_response');
     expect(data.hint).toContain(reason);
   });
 
-  it('reports HTTP 429 as rate_limit_exceeded', async () => {
-    mockToken('Too many requests', 429);
-    await expectConnectorError(signIn(), 'rate_limit_exceeded');
+  it('is tried twice at most: a 5xx, then another, fails with invalid_response', async () => {
+    const token = nock(accountHost).post('/oauth2/token').times(3).reply(503, 'busy');
+    await expectConnectorError(signIn(), 'invalid_response');
+    expect(token.pendingMocks()).toHaveLength(1);
   });
 
-  it('is never retried: a code works once', async () => {
-    const token = nock(accountHost).post('/oauth2/token').times(2).reply(503, 'busy');
-    await expectConnectorError(signIn(), 'invalid_response');
+  it('is not tried again after HTTP 429: Xiaomi asked for fewer requests', async () => {
+    const token = nock(accountHost).post('/oauth2/token').times(2).reply(429, 'slow down');
+    await expectConnectorError(signIn(), 'rate_limit_exceeded');
     expect(token.pendingMocks()).toHaveLength(1);
   });
 });
