@@ -1,7 +1,8 @@
 /**
  * 300 sign-ins, 32 at a time, against a fake Xiaomi that breaks a fifth of its answers to the
- * connector. Each failure is traced to the broken answer that decided it and checked against the
- * connector's own error table, so the soak tests the error mapping and the retry policy too.
+ * connector, half of them after Xiaomi has done its part (a code spent). Each failure is traced to
+ * the broken answer that decided it and checked against the connector's own error table, so the
+ * soak tests the error mapping and the retry rule (src/retry.ts) too.
  */
 import { inspect } from 'node:util';
 
@@ -30,6 +31,7 @@ const seed = Number(process.env.SOAK_SEED ?? 20_251_201);
 const brokenShare = 0.2;
 const faults: Partial<Faults> = {
   latencyMs: [0, 15],
+  afterShare: 0.5,
   rates: {
     html5xx: brokenShare / 5,
     reset: brokenShare / 5,
@@ -107,7 +109,7 @@ const runSignIns = async (total: number, firstIndex: number): Promise<Outcome[]>
 const allowedCodes = (entry: RequestLogEntry): string[] => {
   switch (entry.fault) {
     case 'html5xx':
-      // Retried while the budget lasts; past it, the HTML page itself is the answer.
+      // Past the time bound, the HTML page itself is the answer.
       return [ConnectorErrorCodes.InvalidResponse, ConnectorErrorCodes.General];
     case 'garbage':
       return [ConnectorErrorCodes.InvalidResponse];
@@ -121,6 +123,12 @@ const allowedCodes = (entry: RequestLogEntry): string[] => {
   }
 };
 
+/** The faults a second attempt may cure (src/retry.ts): not Xiaomi's own verdicts. */
+const retryable = (entry: RequestLogEntry | undefined): boolean =>
+  entry?.fault !== undefined && entry.fault !== 'errorEnvelope';
+
+const spentCode = 96013;
+
 /**
  * The calls a sign-in made, and the one that decided it: the token exchange if it broke,
  * otherwise the last profile call. Broken openId and phoneAndEmail calls must not matter.
@@ -129,28 +137,35 @@ const traceSignIn = (outcome: Outcome, log: readonly RequestLogEntry[]) => {
   const tokenCalls = log.filter(
     (entry) => entry.target === 'token' && entry.params['code'] === outcome.code,
   );
-  expect(tokenCalls, 'the token exchange is never retried').toHaveLength(1);
-  const tokenCall = tokenCalls[0]!;
-  const accessToken = /"access_token":"([^"]+)"/.exec(tokenCall.body)?.[1];
+  expect(tokenCalls.length, 'the token exchange is tried twice at most').toBeLessThanOrEqual(2);
+  const [firstTokenCall, lastTokenCall] = [tokenCalls[0]!, tokenCalls.at(-1)!];
+  const accessToken = /"access_token":"([^"]+)"/.exec(lastTokenCall.body)?.[1];
   const openApiCalls = accessToken
     ? log.filter((entry) => entry.target === 'openApi' && entry.params['token'] === accessToken)
     : [];
   const profileCalls = openApiCalls.filter((entry) => entry.path === '/user/profile');
-  expect(profileCalls.length, 'an Open API call is retried at most once').toBeLessThanOrEqual(2);
-  const [firstProfileCall] = profileCalls;
-  if (
-    profileCalls.length === 1 &&
-    (firstProfileCall?.fault === 'reset' || firstProfileCall?.fault === 'html5xx')
-  ) {
-    expect(outcome.ms, 'a reset or 5xx profile call is retried within budget').toBeGreaterThan(
-      timeoutMs - 100,
-    );
+  expect(profileCalls.length, 'an Open API call is tried twice at most').toBeLessThanOrEqual(2);
+  for (const calls of [tokenCalls, profileCalls]) {
+    if (calls.length === 1 && retryable(calls[0])) {
+      expect(outcome.ms, 'a curable failure is tried again while time is left').toBeGreaterThan(
+        timeoutMs - 100,
+      );
+    }
   }
-  const decisive = tokenCall.fault || !accessToken ? tokenCall : profileCalls.at(-1);
+  // A 96013 that the first exchange caused, by spending the code, reports the first failure.
+  const tokenDecisive =
+    tokenCalls.length === 2 && lastTokenCall.xiaomiCode === spentCode
+      ? firstTokenCall
+      : lastTokenCall;
+  const decisive = accessToken ? profileCalls.at(-1) : tokenDecisive;
   return {
-    calls: [tokenCall, ...openApiCalls],
+    calls: [...tokenCalls, ...openApiCalls],
     allowed: decisive ? allowedCodes(decisive) : [],
-    sensitive: [fake.app.clientSecret, outcome.code, ...(accessToken ? [accessToken] : [])],
+    sensitive: [
+      fake.app.clientSecret,
+      outcome.code,
+      ...tokenCalls.flatMap((call) => /"access_token":"([^"]+)"/.exec(call.body)?.[1] ?? []),
+    ],
   };
 };
 
@@ -174,7 +189,7 @@ const checkOutcomes = (outcomes: readonly Outcome[], log: readonly RequestLogEnt
   for (const outcome of outcomes) {
     const { calls, allowed, sensitive } = traceSignIn(outcome, log);
     const context = `sign-in ${outcome.index}: ${calls
-      .map((call) => `${call.path} ${call.fault ?? call.outcome}`)
+      .map((call) => `${call.path} ${call.fault ? `${call.fault} ${call.strikes}` : call.outcome}`)
       .join(', ')} -> ${outcome.error?.code ?? 'user info'}`;
     expect(outcome.ms, context).toBeLessThanOrEqual(timeoutMs + timerSlackMs);
     if (!outcome.error) {
@@ -259,6 +274,10 @@ describe('300 sign-ins, 32 at a time, with 20% of Xiaomi’s answers broken', ()
       );
 
       expect(figures.brokenCalls / figures.connectorCalls).toBeGreaterThan(brokenShare * 0.75);
+      // Without second attempts, a sign-in survives only when both its token exchange and its
+      // profile call are unbroken: about 64% of them (71% with this seed, before the retry rule,
+      // when every fault struck before Xiaomi). Curable faults now cost nothing but time.
+      expect(figures.succeeded / signIns, 'share of sign-ins that succeeded').toBeGreaterThan(0.72);
       expect(figures.slowTimeouts, 'sign-ins that timed out with nothing broken').toBeLessThan(
         signIns * 0.05,
       );
