@@ -100,6 +100,44 @@ describe('token storage against the fake Xiaomi', () => {
   });
 });
 
+describe('a refresh that breaks is tried again only if Xiaomi cannot have read it', () => {
+  const refreshCalls = () =>
+    fake.requestLog.filter((entry) => entry.params['grant_type'] === 'refresh_token');
+
+  it('is not tried again when the connection was reset after Xiaomi read it: the spent token is never presented twice', async () => {
+    const { tokenResponse } = await signInKeepingTokens();
+    fake.clearLog();
+    fake.scriptFaults('/oauth2/token', ['reset'], 'after');
+    const error = await rejection(
+      connector.getAccessTokenByRefreshToken!(tokenResponse!.refresh_token!),
+    );
+    expect(error.code).toBe(ConnectorErrorCodes.General);
+    expect(refreshCalls()).toHaveLength(1);
+  });
+
+  it('is not tried again after a gateway’s 5xx either: Xiaomi may have read it', async () => {
+    const { tokenResponse } = await signInKeepingTokens();
+    fake.clearLog();
+    fake.scriptFaults('/oauth2/token', ['html5xx']);
+    const error = await rejection(
+      connector.getAccessTokenByRefreshToken!(tokenResponse!.refresh_token!),
+    );
+    expect(error.code).toBe(ConnectorErrorCodes.InvalidResponse);
+    expect(refreshCalls()).toHaveLength(1);
+    // It had not: the refresh token still works.
+    const refreshed = await connector.getAccessTokenByRefreshToken!(tokenResponse!.refresh_token!);
+    expect(refreshed.access_token).toEqual(expect.any(String));
+  });
+
+  it('goes on a new connection of its own, never a reused one', async () => {
+    const { tokenResponse } = await signInKeepingTokens();
+    const lastPort = fake.requestLog.at(-1)!.remotePort;
+    fake.clearLog();
+    await connector.getAccessTokenByRefreshToken!(tokenResponse!.refresh_token!);
+    expect(refreshCalls().map((entry) => entry.remotePort)).not.toContain(lastPort);
+  });
+});
+
 describe('MAC-signed Open API calls against the fake Xiaomi', () => {
   it('signs in to an app that requires MAC signatures when the switch is on', async () => {
     fake.setApp({ ...fake.app, requireMac: true });

@@ -335,7 +335,9 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
     response.on('finish', () => {
       lastAnswered.set(socket, Date.now());
       if (connections.closeAfterAnswer) {
-        socket.end();
+        // Closed both ways, as such a server does: a request written to it afterwards is never
+        // read, and gets a reset.
+        socket.destroy();
       }
     });
     response.end(reply.body);
