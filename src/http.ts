@@ -1,3 +1,4 @@
+import type * as NodeHttp from 'node:http';
 import type { Agent, AgentOptions, IncomingMessage, request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -69,11 +70,7 @@ const idleSocketMs = 4000;
  */
 let transports: Promise<{ http: Transport; https: Transport }> | undefined;
 
-const transportOf = ({
-  Agent: AgentClass,
-  globalAgent,
-  request,
-}: typeof import('node:http')): Transport => {
+const transportOf = ({ Agent: AgentClass, globalAgent, request }: typeof NodeHttp): Transport => {
   const { proxyEnv } = (globalAgent as { options?: { proxyEnv?: unknown } }).options ?? {};
   const options = { proxyEnv } as AgentOptions;
   return {
@@ -94,7 +91,7 @@ const loadTransports = async () =>
     ([http, https]) => ({
       http: transportOf(http),
       // The same shape: https.Agent and https.request take http's options and TLS ones.
-      https: transportOf(https as unknown as typeof import('node:http')),
+      https: transportOf(https as unknown as typeof NodeHttp),
     }),
   ));
 

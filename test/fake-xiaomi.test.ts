@@ -7,8 +7,12 @@ import {
   seededRandom,
   startFakeXiaomi,
 } from './fake-xiaomi/index.ts';
+import { Agent, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
 import { plainRequest, postForm } from './fake-xiaomi/http-client.ts';
 import { passConsent } from './fake-xiaomi/scripted-user.ts';
+import { fakeTls, unresolvableHost } from './fake-xiaomi/tls.ts';
 
 const redirectUri = 'https://logto.example.com/callback/xiaomi';
 let fake: FakeXiaomi;
@@ -489,5 +493,128 @@ describe('fault injection', () => {
       path: '/oauth2/token',
       params: { code: 'x', client_secret: fake.app.clientSecret },
     });
+  });
+});
+
+describe('faults before and after Xiaomi’s logic', () => {
+  const exchange = async (code: string) =>
+    postForm(fake.endpoints.token, tokenForm({ code })).then(
+      (response) => response,
+      () => undefined,
+    );
+
+  it('strikes before Xiaomi’s logic by default: the code still works afterwards', async () => {
+    await start();
+    const code = await codeFor();
+    fake.scriptFaults('/oauth2/token', ['reset']);
+    expect(await exchange(code)).toBeUndefined();
+    expect(readTokenBody((await exchange(code))!.body)).toHaveProperty('access_token');
+    expect(fake.requestLog.at(-2)).toMatchObject({ fault: 'reset', strikes: 'before' });
+  });
+
+  it('strikes after Xiaomi’s logic when scripted so: the code is spent, the next exchange gets 96013', async () => {
+    await start();
+    const code = await codeFor();
+    fake.scriptFaults('/oauth2/token', ['html5xx'], 'after');
+    expect((await exchange(code))!.status).toBeGreaterThanOrEqual(500);
+    expect(readTokenBody((await exchange(code))!.body)).toMatchObject({ error: 96013 });
+    expect(fake.requestLog.at(-2)).toMatchObject({ fault: 'html5xx', strikes: 'after' });
+  });
+
+  it('strikes about the afterShare of random faults after Xiaomi’s logic', async () => {
+    await start({ faults: { rates: { html5xx: 1 }, afterShare: 0.5 }, random: seededRandom(3) });
+    for (let index = 0; index < 100; index++) {
+      await exchange('x');
+    }
+    const after = fake.requestLog.filter((entry) => entry.strikes === 'after').length;
+    expect(after).toBeGreaterThan(30);
+    expect(after).toBeLessThan(70);
+  });
+});
+
+describe('how connections end', () => {
+  /** Two requests on one keep-alive connection, `pauseMs` apart; each one's outcome. */
+  const twoOnOneConnection = async (pauseMs: number) => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const outcomes: { status?: number; keepAlive?: string; error?: string; reused: boolean }[] = [];
+    for (let index = 0; index < 2; index++) {
+      outcomes.push(
+        await new Promise((resolve) => {
+          const request = httpRequest(`${fake.endpoints.openApi}/user/profile`, { agent });
+          request.on('response', (response) => {
+            response.resume();
+            response.on('end', () => {
+              resolve({
+                status: response.statusCode,
+                keepAlive: response.headers['keep-alive'] as string | undefined,
+                reused: request.reusedSocket,
+              });
+            });
+          });
+          request.on('error', (error: NodeJS.ErrnoException) => {
+            resolve({ error: error.code, reused: request.reusedSocket });
+          });
+          request.end();
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+    agent.destroy();
+    return outcomes;
+  };
+
+  it('answers with a Keep-Alive hint and keeps idle connections by default', async () => {
+    await start();
+    const [first, second] = await twoOnOneConnection(100);
+    expect(first).toMatchObject({ status: 200, keepAlive: 'timeout=5' });
+    expect(second).toMatchObject({ status: 200, reused: true });
+  });
+
+  it('forgets a connection idle past idleCloseMs, without a hint: the next request on it is reset unread', async () => {
+    await start({ connections: { idleCloseMs: 50 } });
+    const [first, second] = await twoOnOneConnection(100);
+    expect(first).toMatchObject({ status: 200, keepAlive: undefined });
+    expect(second).toMatchObject({ error: 'ECONNRESET', reused: true });
+    expect(fake.requestLog.map((entry) => entry.outcome)).toEqual(['answered', 'dropped']);
+  });
+
+  it('closes every connection after its answer with closeAfterAnswer, announcing keep-alive all the same', async () => {
+    await start({ connections: { closeAfterAnswer: true } });
+    const [first, second] = await twoOnOneConnection(100);
+    expect(first).toMatchObject({ status: 200, keepAlive: 'timeout=5' });
+    // The client saw the close during the pause and opened a new connection.
+    expect(second).toMatchObject({ status: 200, reused: false });
+    expect(await fake.openConnections()).toBe(0);
+  });
+
+  it('logs the port each request came from', async () => {
+    await start();
+    await plainRequest(`${fake.endpoints.openApi}/user/profile`);
+    expect(fake.requestLog.at(-1)?.remotePort).toBeGreaterThan(0);
+  });
+
+  it('serves HTTPS with the given certificate, under a host name only a proxy resolves', async () => {
+    await start({ tls: fakeTls, hostname: unresolvableHost });
+    expect(fake.endpoints.token).toMatch(/^https:\/\/xiaomi\.invalid:\d+\/oauth2\/token$/);
+    const { port } = new URL(fake.origin);
+    const status = await new Promise((resolve, reject) => {
+      const request = httpsRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/user/profile',
+          ca: fakeTls.cert,
+          servername: unresolvableHost,
+          agent: false,
+        },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode);
+        },
+      );
+      request.on('error', reject);
+      request.end();
+    });
+    expect(status).toBe(200);
   });
 });

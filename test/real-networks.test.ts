@@ -66,6 +66,9 @@ const sleep = async (ms: number) =>
     setTimeout(resolve, ms);
   });
 
+/** A promise executor that never calls back. */
+const neverSettles = () => undefined;
+
 const failureOf = async (promise: Promise<unknown>): Promise<ConnectorError> => {
   const error: unknown = await promise.then(
     () => undefined,
@@ -149,7 +152,7 @@ describe('time', () => {
     const begin = Date.now();
     // What Logto's getSession does when its session storage hangs: its promise never settles.
     const error = await failureOf(
-      connector.getUserInfo({ redirectUri, code: 'code' }, async () => new Promise(() => {})),
+      connector.getUserInfo({ redirectUri, code: 'code' }, async () => new Promise(neverSettles)),
     );
     expect(Date.now() - begin).toBeLessThan(300 + 300);
     expect(error.code).toBe(ConnectorErrorCodes.General);
@@ -163,7 +166,7 @@ describe('time', () => {
       fakes.push(fake);
       const { createXiaomiConnector } = await loadBuiltConnector();
       const config = { clientId: fake.app.clientId, clientSecret: fake.app.clientSecret };
-      const never = async () => new Promise<never>(() => {});
+      const never = async () => new Promise<never>(neverSettles);
       const connector = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs: 300 })({
         getConfig: call === 'getConfig' ? never : async () => config,
       });
