@@ -1,4 +1,7 @@
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+import { fakeTls } from './tls.ts';
 
 export interface PlainResponse {
   status: number;
@@ -8,16 +11,23 @@ export interface PlainResponse {
 
 /**
  * One request on its own connection: the scripted user and the fake's tests must not leave
- * keep-alive sockets behind, or the soak's socket count would measure them.
+ * keep-alive sockets behind, or the soak's socket count would measure them. Over HTTPS, the fake's
+ * own certificate is trusted (tls.ts).
  */
 export const plainRequest = (
   url: string,
   init: { method?: string; body?: string; headers?: Record<string, string> } = {},
 ): Promise<PlainResponse> =>
   new Promise((resolve, reject) => {
-    const request = httpRequest(
+    const secure = url.startsWith('https:');
+    const request = (secure ? httpsRequest : httpRequest)(
       url,
-      { method: init.method ?? 'GET', headers: init.headers, agent: false },
+      {
+        method: init.method ?? 'GET',
+        headers: init.headers,
+        agent: false,
+        ...(secure && { ca: fakeTls.cert }),
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
