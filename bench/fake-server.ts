@@ -1,18 +1,25 @@
 // The fake Xiaomi in a process of its own, so that its CPU is never counted against a connector.
 // Run with `node --import tsx` (the fake uses TypeScript syntax Node cannot strip). Driven over
-// IPC by bench/main.ts: see FakeCommand.
+// IPC by bench/main.ts: see FakeCommand. With `--tls`, it serves HTTPS under `xiaomi.invalid`, a
+// name no resolver knows, behind a CONNECT proxy on loopback that is the only way to reach it by
+// that name (networks.ts); `https://127.0.0.1:<port>` reaches it directly.
+import { startConnectProxy } from '../test/fake-xiaomi/connect-proxy.ts';
 import { passConsent } from '../test/fake-xiaomi/scripted-user.ts';
-import { startFakeXiaomi } from '../test/fake-xiaomi/index.ts';
+import { startFakeXiaomi, type Faults } from '../test/fake-xiaomi/index.ts';
+import { fakeTls, unresolvableHost } from '../test/fake-xiaomi/tls.ts';
 import { benchApp, redirectUri, type FakeCommand, type FakeReply } from './plan.ts';
 
+const tls = process.argv.includes('--tls');
 const fake = await startFakeXiaomi({
   apps: [{ ...benchApp, redirectUris: [redirectUri] }],
   // Longer than any pause between two measurements: idle keep-alive sockets stay usable.
   keepAliveTimeoutMs: 60_000,
+  ...(tls && { tls: fakeTls, hostname: unresolvableHost }),
 });
+const proxy = tls ? await startConnectProxy() : undefined;
 
-/** Added before every answer while a measurement runs; minting always runs without it. */
-let latencyMs = 0;
+/** Latency and faults of the current measurement; minting always runs without them. */
+let conditions: Partial<Faults> = {};
 
 /**
  * A benchmark needs ~80,000 codes and the consent page costs milliseconds per code, more than the
@@ -21,22 +28,34 @@ let latencyMs = 0;
  * same consent (the fake's `issueCodesLike`). Outside the measured section either way.
  */
 const mint = async (count: number, scope: string): Promise<string[]> => {
-  const authorize = new URL(fake.endpoints.authorize);
+  const authorize = new URL(fake.endpoints.authorize.replace(unresolvableHost, '127.0.0.1'));
   authorize.searchParams.set('client_id', benchApp.clientId);
   authorize.searchParams.set('redirect_uri', redirectUri);
   authorize.searchParams.set('response_type', 'code');
   authorize.searchParams.set('scope', scope);
   authorize.searchParams.set('state', 'bench');
-  fake.setFaults({ latencyMs: 0 });
+  fake.setFaults({});
   const outcome = await passConsent(authorize.href, { decision: 'allow' });
-  fake.setFaults({ latencyMs });
+  fake.setFaults(conditions);
   const code = outcome.kind === 'redirected' ? outcome.query.code : undefined;
   if (!code) {
     throw new Error(`the fake refused to issue a code: ${JSON.stringify(outcome)}`);
   }
   // The fake logs every request; a benchmark makes hundreds of thousands.
   fake.clearLog();
+  proxy?.reset();
   return [code, ...fake.issueCodesLike(code, count - 1)];
+};
+
+const stats = (): FakeReply => {
+  const calls = fake.requestLog.filter(
+    (entry) => entry.target === 'token' || entry.target === 'openApi',
+  );
+  return {
+    type: 'stats',
+    calls: calls.length,
+    throughProxy: calls.filter((entry) => proxy?.upstreamPorts.has(entry.remotePort)).length,
+  };
 };
 
 const reply = (message: FakeReply) => process.send!(message);
@@ -47,14 +66,21 @@ process.on('message', (message: FakeCommand) => {
       case 'mint':
         return { type: 'codes', codes: await mint(message.count, message.scope) };
       case 'latency':
-        latencyMs = message.ms;
-        fake.setFaults({ latencyMs });
+        conditions = { latencyMs: message.ms };
+        fake.setFaults(conditions);
         return { type: 'ok' };
+      case 'network':
+        conditions = message.faults;
+        fake.setFaults(conditions);
+        fake.setConnections(message.connections);
+        return { type: 'ok' };
+      case 'stats':
+        return stats();
       case 'drop-idle':
         fake.closeIdleConnections();
         return { type: 'ok' };
       case 'close':
-        await fake.close();
+        await Promise.all([fake.close(), proxy?.close()]);
         // Answered before leaving: the orchestrator waits for the answer, then for the exit.
         setImmediate(() => process.disconnect());
         return { type: 'ok' };
@@ -66,4 +92,4 @@ process.on('message', (message: FakeCommand) => {
   );
 });
 
-reply({ type: 'ready', origin: fake.origin });
+reply({ type: 'ready', origin: fake.origin, ...(proxy && { proxyUrl: proxy.url }) });

@@ -21,6 +21,7 @@ import {
   warmUpSignIns,
   type RunResult,
 } from './plan.ts';
+import { measureNetworks } from './networks.ts';
 import { compiled, root, startFake, startWorker } from './processes.ts';
 import { generated, writeReport } from './report.ts';
 import { summarise, type Results } from './results.ts';
@@ -132,6 +133,10 @@ for (let sample = 0; sample < scaled(importSamples); sample++) {
   }
 }
 log(`${elapsed()}  import times measured`);
+
+// 4. Real networks: broken answers, dropped connections, the outbound proxy, new connections.
+results.networks = await measureNetworks(fake, libDirectory, scaled, log);
+log(`${elapsed()}  real networks measured`);
 
 await fake.close();
 

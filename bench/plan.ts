@@ -1,5 +1,6 @@
 // What the benchmark measures, and the messages its processes exchange. Shared by the orchestrator
 // (main.ts), the fake Xiaomi's process (fake-server.ts) and the measured workers (worker.ts).
+import type { Connections, Faults } from '../test/fake-xiaomi/index.ts';
 
 export const connectors = ['official', 'ours'] as const;
 export type ConnectorName = (typeof connectors)[number];
@@ -41,18 +42,28 @@ export const importSamples = 21;
 export type FakeCommand =
   | { type: 'mint'; count: number; scope: Scope }
   | { type: 'latency'; ms: number }
+  /** Faults and connection behaviour for the next runs (networks.ts); minting is spared. */
+  | { type: 'network'; faults: Partial<Faults>; connections: Partial<Connections> }
+  /** Connector calls since the last mint, and how many came through the proxy. */
+  | { type: 'stats' }
   /** Closes the fake's idle keep-alive connections. */
   | { type: 'drop-idle' }
   | { type: 'close' };
 
 export type FakeReply =
-  | { type: 'ready'; origin: string }
+  /** `proxyUrl` with `--tls`: the fake then serves HTTPS under a name only that proxy resolves. */
+  | { type: 'ready'; origin: string; proxyUrl?: string }
   | { type: 'codes'; codes: string[] }
+  | { type: 'stats'; calls: number; throughProxy: number }
   | { type: 'ok' }
   | { type: 'error'; message: string };
 
 export type WorkerCommand =
-  | ({ type: 'run'; codes: string[] } & Cell)
+  /**
+   * `tolerant`: a failed sign-in is recorded, not fatal (networks.ts). `pauseMs`: a pause after
+   * each sign-in, at concurrency 1.
+   */
+  | ({ type: 'run'; codes: string[]; tolerant?: boolean; pauseMs?: number } & Cell)
   /** Heap after full collections; with `snapshot`, a heap snapshot written to that file too. */
   | {
       type: 'sample';
@@ -73,6 +84,8 @@ export type RunResult = Cell & {
   latencies: number[];
   /** The user info fields the connector filled in. */
   fields: string[];
+  /** Failed sign-ins of a tolerant run: the ConnectorError code, or not a ConnectorError. */
+  failures: { code?: string; connectorError: boolean }[];
 };
 
 export type MemorySample = { signIns: number; heapUsed: number; rss: number };

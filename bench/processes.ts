@@ -24,10 +24,12 @@ const startChild = async <Command, Reply extends { type: string }>(
   script: string,
   args: string[],
   execArgv: string[] = [],
+  env: Record<string, string> = {},
 ) => {
   const child = spawn(process.execPath, [...execArgv, script, ...args], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
   });
   const waiting: { resolve: (reply: Reply) => void; reject: (error: Error) => void }[] = [];
   child.on('message', (reply: Reply) => {
@@ -61,15 +63,20 @@ const startChild = async <Command, Reply extends { type: string }>(
 
 export type Fake = Awaited<ReturnType<typeof startFake>>;
 
-/** The fake Xiaomi, under tsx: it uses TypeScript syntax that Node's type stripping rejects. */
-export const startFake = async () => {
+/**
+ * The fake Xiaomi, under tsx: it uses TypeScript syntax that Node's type stripping rejects. With
+ * `--tls`, over HTTPS behind a proxy (fake-server.ts).
+ */
+export const startFake = async (args: string[] = []) => {
   const fake = await startChild<FakeCommand, FakeReply>(
     path.join(root, 'bench', 'fake-server.ts'),
-    [],
+    args,
     ['--import', 'tsx'],
   );
+  const ready = fake.ready as FakeReply & { type: 'ready' };
   return {
-    origin: (fake.ready as FakeReply & { type: 'ready' }).origin,
+    origin: ready.origin,
+    proxyUrl: ready.proxyUrl,
     /** Fresh authorization codes for `scope`, as Xiaomi's consent page issues them. */
     mint: async (count: number, scope: Scope) =>
       ((await fake.ask({ type: 'mint', count, scope })) as FakeReply & { type: 'codes' }).codes,
@@ -81,6 +88,12 @@ export const startFake = async () => {
     dropIdle: async () => {
       await fake.ask({ type: 'drop-idle' });
     },
+    /** Faults and connection behaviour until the next call (networks.ts). */
+    setNetwork: async (network: Omit<FakeCommand & { type: 'network' }, 'type'>) => {
+      await fake.ask({ type: 'network', ...network });
+    },
+    /** Connector calls since the last mint, and how many came through the proxy. */
+    stats: async () => (await fake.ask({ type: 'stats' })) as FakeReply & { type: 'stats' },
     close: async () => {
       await fake.ask({ type: 'close' });
       await fake.exited;
@@ -90,18 +103,23 @@ export const startFake = async () => {
 
 export type Worker = Awaited<ReturnType<typeof startWorker>>;
 
-/** A fresh process running one connector at one scope, as plain JavaScript. */
+/**
+ * A fresh process running one connector at one scope, as plain JavaScript; `origin` and `env` for
+ * the fake over HTTPS, directly or through its proxy (networks.ts).
+ */
 export const startWorker = async (
   name: ConnectorName,
   scope: Scope,
   fake: Fake,
   libDirectory: string,
   execArgv: string[] = [],
+  { origin = fake.origin, env = {} }: { origin?: string; env?: Record<string, string> } = {},
 ) => {
   const worker = await startChild<WorkerCommand, WorkerReply>(
     compiled('worker'),
-    [name, scope, fake.origin, libDirectory],
+    [name, scope, origin, libDirectory],
     ['--expose-gc', ...execArgv],
+    env,
   );
   return {
     name,
@@ -151,6 +169,12 @@ export const startWorker = async (
         after: snapshot('end'),
       });
       return { samples, growth: (reply as WorkerReply & { type: 'heap-growth' }).growth };
+    },
+    /** Runs these codes, recording failures instead of stopping at one (networks.ts). */
+    runTolerant: async (codes: string[], { concurrency = 1, pauseMs = 0 } = {}) => {
+      const command = { type: 'run', codes, concurrency, latencyMs: 0, tolerant: true, pauseMs };
+      const reply = await worker.ask(command as WorkerCommand);
+      return (reply as WorkerReply & { type: 'run' }).result;
     },
     exit: async () => {
       // No answer comes: the worker exits, which rejects the question.

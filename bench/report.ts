@@ -3,6 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
+import { scenarios } from './networks.ts';
 import { connectorLabels } from './plan.ts';
 import {
   findCell,
@@ -37,6 +38,52 @@ const rowsOf = (results: Results): Row[] =>
     )
     .map(({ name, scope }) => ({ name, scope }));
 
+/** Issue 11's measurements (networks.ts), for runs that made them. */
+const networkSection = (results: Results): string[] => {
+  const { networks } = results;
+  if (!networks) {
+    return [];
+  }
+  return [
+    '### Real networks',
+    '',
+    'Both connectors at scope `1` against the fake Xiaomi as networks break it (bench/networks.ts): ' +
+      'broken answers (HTML 5xx pages, resets, stalls that never end, garbage, Xiaomi error ' +
+      'envelopes; 32 sign-ins at a time), connections dropped without a word, and an HTTPS fake ' +
+      'under `xiaomi.invalid`, a name only the CONNECT proxy on loopback resolves. A failed ' +
+      'sign-in is one that reached Logto as an error.',
+    '',
+    table(
+      ['Network', 'Connector', 'Signed in', 'Failed, by code', 'Slowest', 'Calls via the proxy'],
+      networks.rows.map((entry) => [
+        scenarios[entry.scenario],
+        connectorLabels[entry.name],
+        `${entry.signIns - entry.failed}/${entry.signIns} (${(((entry.signIns - entry.failed) / entry.signIns) * 100).toFixed(1)}%)`,
+        Object.entries(entry.failuresByCode)
+          .map(([code, count]) => `${code} ${count}`)
+          .join(', ') || '–',
+        `${(entry.slowestMs / 1000).toFixed(2)} s`,
+        entry.calls === undefined ? '' : `${entry.throughProxy}/${entry.calls}`,
+      ]),
+    ),
+    '',
+    'A sign-in right after the fake closed every idle connection (new TCP and TLS connections, ' +
+      'as after a quiet spell) next to the one right after it, over HTTPS on loopback, median of ' +
+      `${networks.coldStarts[0]?.samples} pairs. On loopback a handshake costs little; across the ` +
+      'internet to Xiaomi it costs round trips.',
+    '',
+    table(
+      ['Connector', 'On new connections', 'Warm'],
+      networks.coldStarts.map((entry) => [
+        connectorLabels[entry.name],
+        ms(entry.coldMs),
+        ms(entry.warmMs),
+      ]),
+    ),
+    '',
+  ];
+};
+
 /** The generated section of docs/benchmarks.md. */
 export const generated = (results: Results, verdicts: Verdict[]): string => {
   const { machine } = results;
@@ -51,7 +98,7 @@ export const generated = (results: Results, verdicts: Verdict[]): string => {
     '',
     '### Targets',
     '',
-    'Ratios to `@logto/connector-xiaomi` at scope `1`, measured in this run.',
+    'Ratios and differences to `@logto/connector-xiaomi` at scope `1`, measured in this run.',
     '',
     table(
       ['Target', 'Measured', 'Limit', ''],
@@ -178,6 +225,7 @@ export const generated = (results: Results, verdicts: Verdict[]): string => {
       ]),
     ),
     '',
+    ...networkSection(results),
     `Routing the official connector to the fake adds ${results.rewriteCostNs.toFixed(0)} ns to ` +
       'each of its requests (measured in this run; see below).',
   ].join('\n');

@@ -1,4 +1,5 @@
 // The benchmark's results, as the orchestrator gathers them, and the figures derived from them.
+import type { NetworkResults } from './networks.ts';
 import type { Cell, ConnectorName, HeapGrowth, MemorySample, RunResult, Scope } from './plan.ts';
 
 export type Row = { name: ConnectorName; scope: Scope };
@@ -36,6 +37,8 @@ export type Results = {
   memoryWarmUp: number;
   /** What routing the official to the fake adds to each of its requests. */
   rewriteCostNs: number;
+  /** Runs from before networks.ts have none. */
+  networks?: NetworkResults;
   machine: Record<string, string>;
 };
 

@@ -1,4 +1,5 @@
 // The issue's targets, as ratios to the official connector measured in the same run.
+import { scenarios, type NetworkRow, type Scenario } from './networks.ts';
 import {
   findCell,
   flatBytesPerSignIn,
@@ -25,6 +26,68 @@ const ratio = (target: string, value: number, reference: number, limit: number):
   limit: `≤ ${limit.toFixed(2)}x`,
   pass: value / reference <= limit,
 });
+
+const successShare = (row: NetworkRow | undefined) =>
+  row ? (row.signIns - row.failed) / row.signIns : Number.NaN;
+
+/** Issue 11's targets, for runs that measured networks (networks.ts). */
+const networkTargets = (rows: NetworkRow[]): Verdict[] => {
+  const find = (scenario: Scenario, name: 'ours' | 'official') =>
+    rows.find((entry) => entry.scenario === scenario && entry.name === name);
+  const ours = rows.filter((entry) => entry.name === 'ours');
+  const lead = successShare(find('faults', 'ours')) - successShare(find('faults', 'official'));
+  const slowest = Math.max(
+    ...ours
+      .filter((entry) => entry.scenario === 'faults' || entry.scenario === 'faultsAfter')
+      .map((entry) => entry.slowestMs),
+  );
+  const failed = (scenario: Scenario): Verdict => {
+    const entry = find(scenario, 'ours');
+    return {
+      target: `Sign-ins failed, ours: ${scenarios[scenario]}`,
+      measured: String(entry?.failed),
+      limit: '0',
+      pass: entry?.failed === 0,
+    };
+  };
+  const proxied = find('proxy', 'ours');
+  const direct = find('noProxy', 'ours');
+  const notConnectorErrors = ours.reduce((sum, entry) => sum + entry.notConnectorErrors, 0);
+  return [
+    {
+      target: `Sign-ins that succeed, ours minus official: ${scenarios.faults}`,
+      measured: `${lead >= 0 ? '+' : ''}${(lead * 100).toFixed(1)} pt`,
+      limit: '≥ +10 pt',
+      pass: lead >= 0.1,
+    },
+    {
+      target: 'Slowest sign-in with broken answers, ours',
+      measured: `${(slowest / 1000).toFixed(2)} s`,
+      limit: '≤ 10.5 s',
+      pass: slowest <= 10_500,
+    },
+    {
+      target: 'Failures that are not a ConnectorError, ours, every network',
+      measured: String(notConnectorErrors),
+      limit: '0',
+      pass: notConnectorErrors === 0,
+    },
+    failed('idleClosing'),
+    failed('closeAfterAnswer'),
+    {
+      target: `Xiaomi calls through the proxy, ours: ${scenarios.proxy}`,
+      measured: `${proxied?.throughProxy}/${proxied?.calls}`,
+      limit: 'all',
+      pass: proxied !== undefined && proxied.calls! > 0 && proxied.throughProxy === proxied.calls,
+    },
+    {
+      target: `Xiaomi calls through the proxy, ours: ${scenarios.noProxy}`,
+      measured: `${direct?.throughProxy}/${direct?.calls}`,
+      limit: 'none',
+      pass: direct !== undefined && direct.calls! > 0 && direct.throughProxy === 0,
+    },
+  ];
+};
 
 export const evaluateTargets = (results: Results): Verdict[] => {
   const cpu = (row: Row, concurrency: number) =>
@@ -66,6 +129,7 @@ export const evaluateTargets = (results: Results): Verdict[] => {
         pass: retained < flatBytesPerSignIn,
       };
     }),
+    ...(results.networks ? networkTargets(results.networks.rows) : []),
   ];
 };
 

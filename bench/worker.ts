@@ -2,7 +2,7 @@
 // measured. scripts/bench.mjs compiles it to plain JavaScript (.cache/bench/js/worker.mjs):
 //   node --expose-gc worker.mjs <official|ours> <scope> <fake origin> <built lib/ directory>
 // Commands arrive over IPC from main.ts (WorkerCommand); codes are minted beforehand by the fake.
-import type { SocialUserInfo } from '@logto/connector-kit';
+import { ConnectorError, type SocialUserInfo } from '@logto/connector-kit';
 
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,22 +31,41 @@ const filledFields = (user: SocialUserInfo): string[] => [
     : []),
 ];
 
-/** Runs every code through `signIn`, `concurrency` at a time; returns each sign-in's latency. */
-const drive = async (codes: string[], concurrency: number): Promise<Float64Array> => {
+type Drive = Pick<
+  Extract<WorkerCommand, { type: 'run' }>,
+  'codes' | 'concurrency' | 'tolerant' | 'pauseMs'
+>;
+
+/**
+ * Runs every code through `signIn`, `concurrency` at a time; returns each sign-in's latency, and
+ * the failures of a tolerant run (any other run stops at the first).
+ */
+const drive = async ({ codes, concurrency, tolerant, pauseMs }: Drive) => {
   const latencies = new Float64Array(codes.length);
+  const failures: RunResult['failures'] = [];
   let next = 0;
   let last: SocialUserInfo | undefined;
   const lane = async () => {
     while (next < codes.length) {
       const index = next++;
       const start = performance.now();
-      last = await signIn(codes[index]!);
+      try {
+        last = await signIn(codes[index]!);
+      } catch (error: unknown) {
+        if (!tolerant) throw error;
+        failures.push(
+          error instanceof ConnectorError
+            ? { code: error.code, connectorError: true }
+            : { connectorError: false },
+        );
+      }
       latencies[index] = performance.now() - start;
+      if (pauseMs) await sleep(pauseMs);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
   fields = last ? filledFields(last) : fields;
-  return latencies;
+  return { latencies, failures };
 };
 
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
@@ -58,7 +77,7 @@ const run = async (
   collectGarbage?.();
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
-  const latencies = await drive(command.codes, command.concurrency);
+  const { latencies, failures } = await drive(command);
   const wallMs = performance.now() - start;
   const cpu = process.cpuUsage(cpuBefore);
   latencies.sort();
@@ -71,6 +90,7 @@ const run = async (
     cpuSystemUs: cpu.system,
     latencies: [...latencies],
     fields,
+    failures,
   };
   return { type: 'run', result };
 };
