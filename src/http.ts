@@ -59,9 +59,10 @@ const idleSocketMs = 4000;
 
 /**
  * Node's own HTTP client, not got (whose per-request layers kept this connector above half the
- * official connector's CPU per sign-in, docs/benchmarks.md) nor fetch (the official connector's,
- * which costs twice this connector's whole sign-in). Loaded at the first sign-in: Logto imports
- * every installed connector when it boots, and most never sign anyone in.
+ * official connector's CPU per sign-in, docs/benchmarks.md) nor fetch (what the official
+ * connector runs on, through ky, at more than twice this connector's CPU per sign-in). Loaded at
+ * the first sign-in: Logto imports every installed connector when it boots, and most never sign
+ * anyone in.
  *
  * The agents take Node's own proxy settings from its global agents: Node builds those with
  * `proxyEnv` (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) when NODE_USE_ENV_PROXY=1 or --use-env-proxy is
