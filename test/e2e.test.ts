@@ -431,6 +431,22 @@ describe('when Xiaomi breaks', () => {
     expect(callsTo('/oauth2/token')).toBe(1);
   });
 
+  it.each([
+    [429, 'Too Many Requests', ConnectorErrorCodes.RateLimitExceeded],
+    [404, '<html><body>Not Found</body></html>', ConnectorErrorCodes.InvalidResponse],
+  ])(
+    'never retries a token exchange answered with HTTP %i: a second attempt would get the same',
+    async (status, body, code) => {
+      fake.setCannedAnswer('/oauth2/token', { status, body, contentType: 'text/html' });
+      try {
+        expect((await failureOf(signIn())).code).toBe(code);
+        expect(callsTo('/oauth2/token')).toBe(1);
+      } finally {
+        fake.setCannedAnswer('/oauth2/token', undefined);
+      }
+    },
+  );
+
   it('signs the user in within the time bound when the first token exchange stalls', async () => {
     const { createXiaomiConnector } = await loadBuiltConnector();
     const quick = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs: 1000 })({
