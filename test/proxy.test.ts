@@ -11,7 +11,6 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { node22 } from '../scripts/node22.mjs';
-import { loadBuiltConnector } from './fake-xiaomi/built-connector.ts';
 import { startConnectProxy, type ConnectProxy } from './fake-xiaomi/connect-proxy.ts';
 import type { Job, StepResult } from './fake-xiaomi/connector-process.ts';
 import { startFakeXiaomi, type FakeXiaomi, type RequestLogEntry } from './fake-xiaomi/index.ts';
@@ -30,8 +29,6 @@ let direct: Job['endpoints'];
 let config: Record<string, unknown>;
 
 beforeAll(async () => {
-  // The child loads lib/testing.js; build it here, once, rather than in a child.
-  await loadBuiltConnector();
   fake = await startFakeXiaomi({
     apps: [{ redirectUris: [redirectUri] }],
     tls: fakeTls,
