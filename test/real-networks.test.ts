@@ -47,6 +47,13 @@ const setUp = async (
     const { attempt, query } = await consent();
     return logto.finish(attempt, query);
   };
+  /** A sign-in, and how long Logto's `getUserInfo` took (the consent page not counted). */
+  const timedSignIn = async () => {
+    const { attempt, query } = await consent();
+    const begin = performance.now();
+    const userInfo = await logto.finish(attempt, query);
+    return { userInfo, ms: performance.now() - begin };
+  };
   /** `count` sign-ins one right after the other, as a busy Logto runs them. */
   const signInBackToBack = async (count: number) => {
     const { attempt, query } = await consent();
@@ -58,7 +65,7 @@ const setUp = async (
     }
     return users;
   };
-  return { fake, connector, signIn, signInBackToBack };
+  return { fake, connector, signIn, timedSignIn, signInBackToBack };
 };
 
 const sleep = async (ms: number) =>
@@ -116,22 +123,23 @@ describe('connections the network drops', () => {
 
 describe('time', () => {
   it('a stalled profile call is given up after 40% of the bound and tried again: the user signs in', async () => {
-    const { fake, signIn } = await setUp({}, { timeoutMs: 1000 });
+    const { fake, timedSignIn } = await setUp({}, { timeoutMs: 1000 });
     fake.scriptFaults('/user/profile', ['stall']);
-    const begin = Date.now();
-    expect((await signIn()).id).toBe(fake.user.unionId);
-    expect(Date.now() - begin).toBeGreaterThanOrEqual(400 - 20);
-    expect(Date.now() - begin).toBeLessThan(1000);
+    const { userInfo, ms } = await timedSignIn();
+    expect(userInfo.id).toBe(fake.user.unionId);
+    expect(ms).toBeGreaterThanOrEqual(400 - 20);
+    expect(ms).toBeLessThan(1000);
   });
 
   it('stalled openIdV2 and phoneAndEmail calls hold a sign-in only a short grace after the profile answered', async () => {
-    const { fake, signIn } = await setUp({}, { scope: '1 3 4 6', timeoutMs: 4000 });
+    const { fake, timedSignIn } = await setUp({}, { scope: '1 3 4 6', timeoutMs: 4000 });
     fake.scriptFaults('/user/openIdV2', ['stall', 'stall']);
     fake.scriptFaults('/user/phoneAndEmail', ['stall', 'stall']);
-    const begin = Date.now();
-    const userInfo = await signIn();
-    // The grace is 5% of the bound: 200 ms here, 0.5 s with the default 10 s.
-    expect(Date.now() - begin).toBeLessThan(1000);
+    const { userInfo, ms } = await timedSignIn();
+    // The grace is 5% of the bound: 200 ms here, 0.5 s with the default 10 s. Without it, the
+    // stalled calls would hold the sign-in for the whole bound.
+    expect(ms).toBeGreaterThanOrEqual(200 - 20);
+    expect(ms).toBeLessThan(1200);
     expect(userInfo.id).toBe(fake.user.unionId);
     expect(userInfo).not.toHaveProperty('email');
     expect(userInfo.rawData).not.toHaveProperty('openId');
