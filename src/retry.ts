@@ -56,8 +56,9 @@ const brokenAnswer = (failure: Failure): boolean =>
 /**
  * Whether a second attempt can turn a failure into a success without risk, per step
  * (docs/how-it-works.md, "When a call is tried again"):
- * - A request that failed on a stale keep-alive connection never reached Xiaomi: any step, the
- *   code exchange included (a refresh never goes on a reused connection).
+ * - A request that failed on a reused connection before any answer (one dropped while idle) is
+ *   taken as unread: any step, the code exchange included (a refresh never goes on a reused
+ *   connection).
  * - Xiaomi's own verdicts (a 96xxx code, HTTP 429, a 4xx page) are final: a second attempt gets
  *   the same, or adds load where Xiaomi asked for less.
  * - Open API calls are reads: a network failure or a broken answer is tried once more.
