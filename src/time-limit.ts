@@ -58,9 +58,10 @@ export const timeLimit = (ms: number, parent?: AbortSignal): TimeLimit => {
 
 /**
  * Settles like `promise`, or rejects with the signal's reason once it aborts: for Logto's own
- * callbacks (`getConfig`, `getSession`, `setSession`), which nothing else bounds.
+ * callbacks (`getConfig`, `getSession`, `setSession`), which nothing else bounds. A plain value
+ * (a callback that is not async) is taken as it is.
  */
-export const beforeAbort = async <T>(promise: Promise<T>, signal: AbortSignal): Promise<T> =>
+export const beforeAbort = async <T>(promise: T | Promise<T>, signal: AbortSignal): Promise<T> =>
   new Promise<T>((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);
@@ -70,7 +71,7 @@ export const beforeAbort = async <T>(promise: Promise<T>, signal: AbortSignal): 
       reject(signal.reason);
     };
     signal.addEventListener('abort', abort, { once: true });
-    promise.then(
+    Promise.resolve(promise).then(
       (value) => {
         signal.removeEventListener('abort', abort);
         resolve(value);
