@@ -27,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**', 'demo/**', 'bench/**', 'scripts/**'],
+    files: ['test/**', 'demo/**', 'bench/**', 'scripts/**', 'fake-xiaomi/**', 'fake-logto/**'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
 );

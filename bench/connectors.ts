@@ -4,7 +4,7 @@ import type { CreateConnector, SocialConnector, SocialUserInfo } from '@logto/co
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { LogtoHost } from '../test/fake-xiaomi/logto-host.ts';
+import { LogtoHost } from '../fake-logto/logto-host.ts';
 
 import { benchApp, redirectUri, type ConnectorName } from './plan.ts';
 import { routeOfficialToFake } from './route-official.ts';

@@ -3,10 +3,10 @@
 // IPC by bench/main.ts: see FakeCommand. With `--tls`, it serves HTTPS under `xiaomi.invalid`, a
 // name no resolver knows, behind a CONNECT proxy on loopback that is the only way to reach it by
 // that name (networks.ts); `https://127.0.0.1:<port>` reaches it directly.
-import { startConnectProxy } from '../test/fake-xiaomi/connect-proxy.ts';
-import { passConsent } from '../test/fake-xiaomi/scripted-user.ts';
-import { startFakeXiaomi, type Faults } from '../test/fake-xiaomi/index.ts';
-import { fakeTls, unresolvableHost } from '../test/fake-xiaomi/tls.ts';
+import { startConnectProxy } from '../fake-xiaomi/connect-proxy.ts';
+import { passConsent } from '../fake-xiaomi/scripted-user.ts';
+import { startFakeXiaomi, type Faults } from '../fake-xiaomi/index.ts';
+import { fakeTls, unresolvableHost } from '../fake-xiaomi/tls.ts';
 import { benchApp, redirectUri, type FakeCommand, type FakeReply } from './plan.ts';
 
 const tls = process.argv.includes('--tls');

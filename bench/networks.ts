@@ -4,8 +4,8 @@
 // (new TCP and TLS connections) next to a warm one. Run by main.ts, reported by report.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type { Connections, Faults } from '../test/fake-xiaomi/index.ts';
-import { certFile, unresolvableHost } from '../test/fake-xiaomi/tls.ts';
+import type { Connections, Faults } from '../fake-xiaomi/index.ts';
+import { certFile, unresolvableHost } from '../fake-xiaomi/tls.ts';
 import { connectors, type ConnectorName, type RunResult } from './plan.ts';
 import { startFake, startWorker, type Fake, type Worker } from './processes.ts';
 import { median } from './results.ts';

@@ -1,6 +1,6 @@
 // What the benchmark measures, and the messages its processes exchange. Shared by the orchestrator
 // (main.ts), the fake Xiaomi's process (fake-server.ts) and the measured workers (worker.ts).
-import type { Connections, Faults } from '../test/fake-xiaomi/index.ts';
+import type { Connections, Faults } from '../fake-xiaomi/index.ts';
 
 export const connectors = ['official', 'ours'] as const;
 export type ConnectorName = (typeof connectors)[number];

@@ -1,5 +1,5 @@
-import type { RequestLogEntry } from '../test/fake-xiaomi/index.ts';
-import { escapeHtml as escape } from '../test/fake-xiaomi/wire.ts';
+import type { RequestLogEntry } from '../fake-xiaomi/index.ts';
+import { escapeHtml as escape } from '../fake-xiaomi/wire.ts';
 
 import type { SignInResult } from './logto-part.ts';
 

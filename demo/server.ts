@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { createXiaomiConnector } from '../src/testing.ts';
-import { startFakeXiaomi } from '../test/fake-xiaomi/index.ts';
+import { startFakeXiaomi } from '../fake-xiaomi/index.ts';
 
 import { connectorId, LogtoPart } from './logto-part.ts';
 import { expiredPage, homePage, resultPage } from './pages.ts';

@@ -1,6 +1,6 @@
 // `npm run demo` in headless Chromium: the sign-in button, the fake consent page, the callback and
 // the result page, through allow and deny. Each run saves screenshots in .cache/; the ones in docs/
-// (for docs/fake-xiaomi.md) are written when missing, or rewritten with UPDATE_DEMO_SCREENSHOTS=1, so that
+// (for fake-xiaomi/README.md) are written when missing, or rewritten with UPDATE_DEMO_SCREENSHOTS=1, so that
 // a test run does not change committed files with every new port and token.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -5,10 +5,10 @@
 import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { loadBuiltConnector } from './fake-xiaomi/built-connector.ts';
-import { startFakeXiaomi, type FakeXiaomi } from './fake-xiaomi/index.ts';
-import { LogtoHost, type Connector } from './fake-xiaomi/logto-host.ts';
-import { passConsent } from './fake-xiaomi/scripted-user.ts';
+import { loadBuiltConnector } from './built-connector.ts';
+import { startFakeXiaomi, type FakeXiaomi } from '../fake-xiaomi/index.ts';
+import { LogtoHost, type Connector } from '../fake-logto/logto-host.ts';
+import { passConsent } from '../fake-xiaomi/scripted-user.ts';
 
 const redirectUri = 'https://logto.example.com/callback/xiaomi-storage';
 let fake: FakeXiaomi;

@@ -7,17 +7,17 @@
 import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { loadBuiltConnector } from './fake-xiaomi/built-connector.ts';
-import type { FakeXiaomi } from './fake-xiaomi/index.ts';
-import { ManualClock, startFakeXiaomi } from './fake-xiaomi/index.ts';
+import { loadBuiltConnector } from './built-connector.ts';
+import type { FakeXiaomi } from '../fake-xiaomi/index.ts';
+import { ManualClock, startFakeXiaomi } from '../fake-xiaomi/index.ts';
 import {
   LogtoHost,
   logtoCallers,
   type Connector,
   type LogtoCaller,
-} from './fake-xiaomi/logto-host.ts';
-import type { ConsentChoice } from './fake-xiaomi/scripted-user.ts';
-import { passConsent } from './fake-xiaomi/scripted-user.ts';
+} from '../fake-logto/logto-host.ts';
+import type { ConsentChoice } from '../fake-xiaomi/scripted-user.ts';
+import { passConsent } from '../fake-xiaomi/scripted-user.ts';
 
 const redirectUri = 'https://logto.example.com/callback/xiaomi-e2e';
 const accountCenterUri = 'https://logto.example.com/account/callback/social/xiaomi-e2e';

@@ -1,18 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
-import type { FakeXiaomi, FakeXiaomiOptions } from './fake-xiaomi/index.ts';
+import type { FakeXiaomi, FakeXiaomiOptions } from '../fake-xiaomi/index.ts';
 import {
   ManualClock,
   macAuthorization,
   seededRandom,
   startFakeXiaomi,
-} from './fake-xiaomi/index.ts';
+} from '../fake-xiaomi/index.ts';
 import { Agent, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-import { plainRequest, postForm } from './fake-xiaomi/http-client.ts';
-import { passConsent } from './fake-xiaomi/scripted-user.ts';
-import { fakeTls, unresolvableHost } from './fake-xiaomi/tls.ts';
+import { plainRequest, postForm } from '../fake-xiaomi/http-client.ts';
+import { passConsent } from '../fake-xiaomi/scripted-user.ts';
+import { fakeTls, unresolvableHost } from '../fake-xiaomi/tls.ts';
 
 const redirectUri = 'https://logto.example.com/callback/xiaomi';
 let fake: FakeXiaomi;

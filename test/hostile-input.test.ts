@@ -8,16 +8,16 @@
 import { ConnectorError, ConnectorErrorCodes, socialUserInfoGuard } from '@logto/connector-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { loadBuiltConnector } from './fake-xiaomi/built-connector.ts';
-import { startFakeXiaomi, tokenPrefix, type FakeXiaomi } from './fake-xiaomi/index.ts';
+import { loadBuiltConnector } from './built-connector.ts';
+import { startFakeXiaomi, tokenPrefix, type FakeXiaomi } from '../fake-xiaomi/index.ts';
 import {
   LogtoHost,
   auditLogError,
   bodySentToBrowser,
   messageShownToUser,
   type Connector,
-} from './fake-xiaomi/logto-host.ts';
-import { passConsent } from './fake-xiaomi/scripted-user.ts';
+} from '../fake-logto/logto-host.ts';
+import { passConsent } from '../fake-xiaomi/scripted-user.ts';
 
 const redirectUri = 'https://logto.example.com/callback/xiaomi-hostile';
 // Base64 like a real AppSecret, so that its URL- and form-encoded forms differ from it.

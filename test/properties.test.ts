@@ -14,15 +14,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { userMessages } from '../src/errors.ts';
 import { createXiaomiConnector } from '../src/testing.ts';
 
-import type { FakeXiaomi } from './fake-xiaomi/index.ts';
-import { startFakeXiaomi, tokenPrefix } from './fake-xiaomi/index.ts';
+import type { FakeXiaomi } from '../fake-xiaomi/index.ts';
+import { startFakeXiaomi, tokenPrefix } from '../fake-xiaomi/index.ts';
 import {
   LogtoHost,
   logtoCallers,
   type Connector,
   type LogtoCaller,
-} from './fake-xiaomi/logto-host.ts';
-import { passConsent } from './fake-xiaomi/scripted-user.ts';
+} from '../fake-logto/logto-host.ts';
+import { passConsent } from '../fake-xiaomi/scripted-user.ts';
 
 const redirectUri = 'http://127.0.0.1/callback/xiaomi-properties';
 const accountCenterUri = 'http://127.0.0.1/account/callback/social/xiaomi-properties';

@@ -1,6 +1,6 @@
 /**
  * Logto's outbound proxy (docs/install.md, "Outbound proxy"): the built connector in a Node 22
- * process of its own (test/fake-xiaomi/connector-process.ts), configured only through the
+ * process of its own (test/connector-process.ts), configured only through the
  * environment, as a self-hoster configures Logto. The fake Xiaomi serves HTTPS under
  * `xiaomi.invalid`, a name no resolver knows, so the CONNECT proxy on loopback is the only way to
  * it; `NODE_EXTRA_CA_CERTS` trusts its certificate, as for a private CA.
@@ -11,11 +11,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { node22 } from '../scripts/node22.mjs';
-import { startConnectProxy, type ConnectProxy } from './fake-xiaomi/connect-proxy.ts';
-import type { Job, StepResult } from './fake-xiaomi/connector-process.ts';
-import { startFakeXiaomi, type FakeXiaomi, type RequestLogEntry } from './fake-xiaomi/index.ts';
-import { passConsent } from './fake-xiaomi/scripted-user.ts';
-import { certFile, fakeTls, unresolvableHost } from './fake-xiaomi/tls.ts';
+import { startConnectProxy, type ConnectProxy } from '../fake-xiaomi/connect-proxy.ts';
+import type { Job, StepResult } from './connector-process.ts';
+import { startFakeXiaomi, type FakeXiaomi, type RequestLogEntry } from '../fake-xiaomi/index.ts';
+import { passConsent } from '../fake-xiaomi/scripted-user.ts';
+import { certFile, fakeTls, unresolvableHost } from '../fake-xiaomi/tls.ts';
 
 const origin = 'https://logto.example.com';
 const connectorId = 'xiaomi-proxy';
@@ -94,7 +94,7 @@ const runConnector = async (
     [
       '--import',
       'tsx',
-      'test/fake-xiaomi/connector-process.ts',
+      'test/connector-process.ts',
       JSON.stringify({ config, origin, connectorId, codes: [], ...job } satisfies Job),
     ],
     { env: { ...inherited, NODE_EXTRA_CA_CERTS: certFile, ...env }, timeout: 30_000 },

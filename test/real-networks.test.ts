@@ -7,12 +7,12 @@
 import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { loadBuiltConnector } from './fake-xiaomi/built-connector.ts';
-import type { FakeXiaomi, FakeXiaomiOptions } from './fake-xiaomi/index.ts';
-import { startFakeXiaomi } from './fake-xiaomi/index.ts';
-import { LogtoHost } from './fake-xiaomi/logto-host.ts';
-import { passConsent } from './fake-xiaomi/scripted-user.ts';
-import { settleTo } from './fake-xiaomi/soak-probes.ts';
+import { loadBuiltConnector } from './built-connector.ts';
+import type { FakeXiaomi, FakeXiaomiOptions } from '../fake-xiaomi/index.ts';
+import { startFakeXiaomi } from '../fake-xiaomi/index.ts';
+import { LogtoHost } from '../fake-logto/logto-host.ts';
+import { passConsent } from '../fake-xiaomi/scripted-user.ts';
+import { settleTo } from './soak-probes.ts';
 
 const origin = 'https://logto.example.com';
 const connectorId = 'xiaomi-networks';

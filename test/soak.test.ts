@@ -9,18 +9,18 @@ import { inspect } from 'node:util';
 import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { loadBuiltConnector } from './fake-xiaomi/built-connector.ts';
-import type { FakeXiaomi, Faults, RequestLogEntry } from './fake-xiaomi/index.ts';
-import { seededRandom, startFakeXiaomi } from './fake-xiaomi/index.ts';
-import { LogtoHost } from './fake-xiaomi/logto-host.ts';
-import { passConsent } from './fake-xiaomi/scripted-user.ts';
+import { loadBuiltConnector } from './built-connector.ts';
+import type { FakeXiaomi, Faults, RequestLogEntry } from '../fake-xiaomi/index.ts';
+import { seededRandom, startFakeXiaomi } from '../fake-xiaomi/index.ts';
+import { LogtoHost } from '../fake-logto/logto-host.ts';
+import { passConsent } from '../fake-xiaomi/scripted-user.ts';
 import {
   heapUsedAfterGc,
   openTcpSockets,
   runPool,
   settleTo,
   watchOutgoingHosts,
-} from './fake-xiaomi/soak-probes.ts';
+} from './soak-probes.ts';
 
 const signIns = 300;
 const concurrency = 32;
