@@ -1,14 +1,15 @@
-import { ConnectorErrorCodes, type ConnectorSession, type GetSession } from '@logto/connector-kit';
+import type { ConnectorSession, GetSession } from '@logto/connector-kit';
 
+import { fromLogto, isNotImplemented } from './budget.ts';
+import { requestedScopes } from './config.ts';
 import { ConnectorFailure } from './errors.ts';
 import { decodeErrorField, isTokenText } from './xiaomi-response.ts';
-import { beforeAbort } from './time-limit.ts';
 
 export type Callback = {
   code: string;
   redirectUri: string;
   /** Scopes requested in step 1, when the session still holds them. */
-  requestedScope?: string;
+  requestedScopes?: string[];
 };
 
 /** A redirect URI as Logto posts it: visible ASCII, bounded like any URL a browser sends. */
@@ -21,10 +22,6 @@ const noSignIn = () =>
     reason:
       'no sign-in with Xiaomi was started for it here (it may have expired, or come from another browser)',
   });
-
-/** Logto's admin and "my account" APIs pass `notImplemented` from `@logto/cli` as `getSession`. */
-const isNotImplemented = (error: unknown): boolean =>
-  (error as { code?: unknown } | null)?.code === ConnectorErrorCodes.NotImplemented;
 
 /**
  * What step 1 saved, or `undefined` where the caller keeps no session by design. Logto's sign-in
@@ -39,14 +36,12 @@ const readSession = async (
 ): Promise<ConnectorSession | undefined> => {
   let session: unknown;
   try {
-    session = await beforeAbort(getSession(), signal);
+    session = await fromLogto('getSession', getSession, signal);
   } catch (error: unknown) {
     if (isNotImplemented(error)) {
       return undefined;
     }
-    throw signal.aborted
-      ? new ConnectorFailure({ kind: 'logto-timeout', call: 'getSession' })
-      : noSignIn();
+    throw error instanceof ConnectorFailure ? error : noSignIn();
   }
   if (
     typeof session !== 'object' ||
@@ -108,10 +103,10 @@ export const readCallback = async (
       reason: 'it carries no usable redirectUri',
     });
   }
-  const requestedScope = session?.scope;
+  const requested = session?.scope;
   return {
     code,
     redirectUri,
-    ...(typeof requestedScope === 'string' ? { requestedScope } : {}),
+    ...(typeof requested === 'string' && { requestedScopes: requestedScopes(requested) }),
   };
 };

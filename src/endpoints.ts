@@ -14,5 +14,12 @@ export const xiaomiEndpoints: XiaomiEndpoints = {
   openApi: 'https://open.account.xiaomi.com',
 };
 
+/** The Open API calls a sign-in makes, by the step each one is. */
+export const openApiPaths = {
+  profile: '/user/profile',
+  openId: '/user/openIdV2',
+  phoneAndEmail: '/user/phoneAndEmail',
+} as const;
+
 /** A stalled Xiaomi must fail a sign-in within this bound, retries included. */
 export const defaultTimeoutMs = 10_000;

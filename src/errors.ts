@@ -1,5 +1,7 @@
 import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 
+import { openApiPaths } from './endpoints.ts';
+
 /** The step of the sign-in that failed; it tells an admin which Xiaomi call to look at. */
 export type Step = 'callback' | 'token' | 'refresh' | 'profile' | 'openId' | 'phoneAndEmail';
 
@@ -198,9 +200,9 @@ const stepNames: Record<Step, string> = {
   callback: 'the callback (Xiaomi’s redirect back to Logto)',
   token: 'the token exchange (oauth2/token)',
   refresh: 'the token refresh (oauth2/token)',
-  profile: 'the user/profile call',
-  openId: 'the user/openIdV2 call',
-  phoneAndEmail: 'the user/phoneAndEmail call',
+  profile: `the ${openApiPaths.profile.slice(1)} call`,
+  openId: `the ${openApiPaths.openId.slice(1)} call`,
+  phoneAndEmail: `the ${openApiPaths.phoneAndEmail.slice(1)} call`,
 };
 
 const sentenceCase = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);

@@ -1,7 +1,56 @@
 import { ConnectorPlatform, type ConnectorMetadata } from '@logto/connector-kit';
 
 import { formItems } from './config.ts';
-import { description, name } from './i18n.ts';
+
+// What end users read on the sign-in button ("Continue with <name>") and admins in the console, in
+// every language of Logto's sign-in experience. The brand follows Xiaomi's own sites per market:
+// "小米" in mainland China, Hong Kong and Taiwan, "샤오미" in Korea, the Latin "Xiaomi" elsewhere
+// (Xiaomi's Japanese, Russian, Middle-East and Thai sites write it in Latin script).
+const name = {
+  ar: 'Xiaomi',
+  cs: 'Xiaomi',
+  de: 'Xiaomi',
+  en: 'Xiaomi',
+  es: 'Xiaomi',
+  'fa-IR': 'Xiaomi',
+  fr: 'Xiaomi',
+  it: 'Xiaomi',
+  ja: 'Xiaomi',
+  ko: '샤오미',
+  'pl-PL': 'Xiaomi',
+  'pt-BR': 'Xiaomi',
+  'pt-PT': 'Xiaomi',
+  ru: 'Xiaomi',
+  th: 'Xiaomi',
+  'tr-TR': 'Xiaomi',
+  'uk-UA': 'Xiaomi',
+  'zh-CN': '小米',
+  'zh-HK': '小米',
+  'zh-TW': '小米',
+} as const satisfies Record<string, string>;
+
+const description = {
+  ar: 'تسجيل الدخول باستخدام حساب Xiaomi (Mi Account).',
+  cs: 'Přihlášení pomocí účtu Xiaomi (Mi Account).',
+  de: 'Anmeldung mit einem Xiaomi-Konto (Mi Account).',
+  en: 'Sign in with a Xiaomi account (Mi Account).',
+  es: 'Inicia sesión con una cuenta de Xiaomi (Mi Account).',
+  'fa-IR': 'ورود با حساب کاربری Xiaomi (Mi Account).',
+  fr: 'Connexion avec un compte Xiaomi (Mi Account).',
+  it: 'Accedi con un account Xiaomi (Mi Account).',
+  ja: 'Xiaomi アカウント（Mi アカウント）でサインインします。',
+  ko: '샤오미 계정(Mi 계정)으로 로그인합니다.',
+  'pl-PL': 'Logowanie za pomocą konta Xiaomi (Mi Account).',
+  'pt-BR': 'Entre com uma conta Xiaomi (Mi Account).',
+  'pt-PT': 'Inicie sessão com uma conta Xiaomi (Mi Account).',
+  ru: 'Вход с аккаунтом Xiaomi (Mi Account).',
+  th: 'ลงชื่อเข้าใช้ด้วยบัญชี Xiaomi (Mi Account)',
+  'tr-TR': 'Xiaomi hesabı (Mi Account) ile oturum açın.',
+  'uk-UA': 'Вхід за допомогою облікового запису Xiaomi (Mi Account).',
+  'zh-CN': '使用小米账号（Mi Account）登录。',
+  'zh-HK': '使用小米帳戶（Mi Account）登入。',
+  'zh-TW': '使用小米帳號（Mi Account）登入。',
+} as const satisfies Record<string, string>;
 
 export const metadata: ConnectorMetadata = {
   // Logto refuses to start when two factories share an id, and its images already contain the

@@ -1,9 +1,48 @@
-import { ConnectorFailure, type Step } from './errors.ts';
-import { macAuthorization } from './mac-signature.ts';
-import { callXiaomi } from './retry.ts';
-import { emailScope, openIdScope, phoneScope } from './scopes.ts';
-import { timeLimit, type Budget } from './time-limit.ts';
+import { createHmac, randomBytes } from 'node:crypto';
+
+import { callXiaomi, timeLimit, type Budget } from './budget.ts';
+import { emailScope, openIdScope, phoneScope } from './config.ts';
+import { openApiPaths } from './endpoints.ts';
+import { ConnectorFailure } from './errors.ts';
 import { decodeOpenApiResponse } from './xiaomi-response.ts';
+
+/**
+ * Xiaomi's access tokens are MAC tokens; some Open APIs only answer requests signed with the
+ * token's `mac_key` (Xiaomi's mac-signature-verification page):
+ * text = nonce, METHOD, host, path and the sorted non-empty query, each line ending in `\n`;
+ * mac = Base64(HMAC-SHA1(mac_key, text)).
+ */
+export type SignedRequest = {
+  method: 'GET' | 'POST';
+  /** `URL.host`: no scheme; the port only when it is not the default. */
+  host: string;
+  path: string;
+  query: URLSearchParams;
+};
+
+/** `<random 64-bit integer>:<Unix time in minutes>`; a fresh one for every request, retries too. */
+export const createNonce = (nowMs: number): string =>
+  `${randomBytes(8).readBigInt64BE()}:${Math.floor(nowMs / 60_000)}`;
+
+const sortedQuery = (query: URLSearchParams): string =>
+  [...query]
+    .filter(([, value]) => value !== '')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `${key}=${value}`)
+    .join('&');
+
+export const macText = (nonce: string, request: SignedRequest): string =>
+  `${nonce}\n${request.method}\n${request.host}\n${request.path}\n${sortedQuery(request.query)}\n`;
+
+export const macAuthorization = (
+  accessToken: string,
+  macKey: string,
+  request: SignedRequest,
+  nonce: string = createNonce(Date.now()),
+): string => {
+  const mac = createHmac('sha1', macKey).update(macText(nonce, request)).digest('base64');
+  return `MAC access_token="${accessToken}", nonce="${nonce}", mac="${mac}"`;
+};
 
 type JsonObject = Record<string, unknown>;
 
@@ -22,15 +61,9 @@ export type XiaomiUser = {
   phoneAndEmail?: JsonObject;
 };
 
-const paths: Record<Exclude<Step, 'callback' | 'token' | 'refresh'>, string> = {
-  profile: '/user/profile',
-  openId: '/user/openIdV2',
-  phoneAndEmail: '/user/phoneAndEmail',
-};
-
 /** Open API calls take camelCase `clientId` and `token`, unlike the OAuth endpoints. */
 const callOpenApi = async (
-  step: keyof typeof paths,
+  step: keyof typeof openApiPaths,
   context: OpenApiContext,
   budget: Budget,
 ): Promise<JsonObject> => {
@@ -38,12 +71,12 @@ const callOpenApi = async (
   searchParams.set('clientId', context.clientId);
   searchParams.set('token', context.accessToken);
   const { macKey } = context;
-  const signed = { method: 'GET', path: paths[step], query: searchParams } as const;
+  const signed = { method: 'GET', path: openApiPaths[step], query: searchParams } as const;
   const decoded = await callXiaomi(
     step,
     {
       method: 'GET',
-      url: `${context.openApiOrigin}${paths[step]}?${searchParams}`,
+      url: `${context.openApiOrigin}${openApiPaths[step]}?${searchParams}`,
       ...(macKey !== undefined && {
         headers: () => ({
           authorization: macAuthorization(context.accessToken, macKey, {

@@ -1,19 +1,19 @@
+import { callXiaomi, type Budget } from './budget.ts';
 import type { ConnectorConfig } from './config.ts';
 import { ConnectorFailure } from './errors.ts';
-import { callXiaomi } from './retry.ts';
-import type { Budget } from './time-limit.ts';
 import { decodeTokenResponse, type XiaomiToken } from './xiaomi-response.ts';
 
-type Grant =
+/** The code from the callback (step 3), or a stored refresh token (token storage). */
+export type Grant =
   | { grantType: 'authorization_code'; code: string }
   | { grantType: 'refresh_token'; refreshToken: string };
 
 /**
- * POST with a form body, as Logto's own Xiaomi connector does in production: Xiaomi's docs show GET,
+ * Step 3, and every refresh: a grant for Xiaomi's tokens. A POST with a form body, as Logto's own Xiaomi connector does in production: Xiaomi's docs show GET,
  * but a POST keeps the client secret out of URLs and proxy logs. When it is tried again:
  * src/retry.ts.
  */
-const requestToken = async (
+export const requestToken = async (
   tokenEndpoint: string,
   config: ConnectorConfig,
   redirectUri: string,
@@ -49,33 +49,3 @@ const requestToken = async (
   }
   return decoded.value;
 };
-
-/** Step 3: the authorization code for tokens. */
-export const exchangeCode = async (
-  tokenEndpoint: string,
-  config: ConnectorConfig,
-  { code, redirectUri }: { code: string; redirectUri: string },
-  budget: Budget,
-): Promise<XiaomiToken> =>
-  requestToken(
-    tokenEndpoint,
-    config,
-    redirectUri,
-    { grantType: 'authorization_code', code },
-    budget,
-  );
-
-/** Token storage: a single-use refresh token for a new access token and a new refresh token. */
-export const refreshToken = async (
-  tokenEndpoint: string,
-  config: ConnectorConfig,
-  { refreshToken, redirectUri }: { refreshToken: string; redirectUri: string },
-  budget: Budget,
-): Promise<XiaomiToken> =>
-  requestToken(
-    tokenEndpoint,
-    config,
-    redirectUri,
-    { grantType: 'refresh_token', refreshToken },
-    budget,
-  );

@@ -1,8 +1,8 @@
 import type { SocialUserInfo } from '@logto/connector-kit';
 
+import { emailScope, phoneScope } from './config.ts';
 import { ConnectorFailure, holdsSensitive } from './errors.ts';
 import type { XiaomiUser } from './open-api.ts';
-import { emailScope, phoneScope } from './scopes.ts';
 
 /**
  * Identifiers (unionId, openId, userId) as Xiaomi issues them: visible ASCII, bounded. Logto

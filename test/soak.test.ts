@@ -2,7 +2,7 @@
  * 300 sign-ins, 32 at a time, against a fake Xiaomi that breaks a fifth of its answers to the
  * connector, half of them after Xiaomi has done its part (a code spent). Each failure is traced to
  * the broken answer that decided it and checked against the connector's own error table, so the
- * soak tests the error mapping and the retry rule (src/retry.ts) too.
+ * soak tests the error mapping and the retry rule (src/budget.ts) too.
  */
 import { inspect } from 'node:util';
 
@@ -123,7 +123,7 @@ const allowedCodes = (entry: RequestLogEntry): string[] => {
   }
 };
 
-/** The faults a second attempt may cure (src/retry.ts): not Xiaomi's own verdicts. */
+/** The faults a second attempt may cure (src/budget.ts): not Xiaomi's own verdicts. */
 const retryable = (entry: RequestLogEntry | undefined): boolean =>
   entry?.fault !== undefined && entry.fault !== 'errorEnvelope';
 
