@@ -107,6 +107,13 @@ export type LogtoHostOptions = {
    * it off: the same parse added to both connectors' CPU per sign-in would blur their ratio.
    */
   parseUserInfo?: boolean;
+  /**
+   * The account center as Logto 1.43 may run it: step 1 with the sign-in page's callback URL and
+   * a state prefixed `ac_`, which core's `GET /callback/:connectorId` sends on to the account
+   * center's page (`packages/core/src/routes/callback.ts`, `accountCenterSocialStatePrefix` in
+   * `@logto/schemas`). The page still posts its own URL as `redirectUri`.
+   */
+  sharedCallback?: boolean;
 };
 
 let attempts = 0;
@@ -116,6 +123,7 @@ export class LogtoHost {
   readonly connectorId: string;
   private readonly adminRedirectUri: string;
   private readonly parseUserInfo: boolean;
+  private readonly sharedCallback: boolean;
 
   constructor(
     private readonly connector: Connector,
@@ -125,6 +133,12 @@ export class LogtoHost {
     this.connectorId = options.connectorId ?? 'xiaomi-e2e';
     this.adminRedirectUri = options.adminRedirectUri ?? this.callbackUri('sign-in page');
     this.parseUserInfo = options.parseUserInfo ?? true;
+    this.sharedCallback = options.sharedCallback ?? false;
+  }
+
+  /** The URL of the account center's callback page, which it posts as `redirectUri`. */
+  private get accountCenterPage(): string {
+    return `${this.origin}/account/callback/social/${this.connectorId}`;
   }
 
   /** The callback URL each caller sends Xiaomi's redirect to (and that Xiaomi must know). */
@@ -133,7 +147,7 @@ export class LogtoHost {
       case 'sign-in page':
         return `${this.origin}/callback/${this.connectorId}`;
       case 'account center':
-        return `${this.origin}/account/callback/social/${this.connectorId}`;
+        return this.sharedCallback ? this.callbackUri('sign-in page') : this.accountCenterPage;
       case 'admin API':
         return this.adminRedirectUri;
     }
@@ -145,7 +159,10 @@ export class LogtoHost {
    */
   async start(
     caller: LogtoCaller,
-    { scope, state = `state-${++attempts}` }: { scope?: string; state?: string } = {},
+    {
+      scope,
+      state = `${caller === 'account center' && this.sharedCallback ? 'ac_' : ''}state-${++attempts}`,
+    }: { scope?: string; state?: string } = {},
   ): Promise<SignInAttempt> {
     const storage: SignInAttempt['storage'] = {};
     const redirectUri = this.callbackUri(caller);
@@ -184,7 +201,7 @@ export class LogtoHost {
         if (query['state'] !== attempt.state) {
           throw new LogtoPageError('error.invalid_connector_auth');
         }
-        return { ...query, redirectUri: attempt.redirectUri };
+        return { ...query, redirectUri: this.accountCenterPage };
       case 'admin API':
         return { ...query, redirectUri: attempt.redirectUri };
     }

@@ -193,6 +193,26 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
     );
   });
 
+  it('the account center through Logto 1.43’s shared callback URL (state ac_…) exchanges the code for the URL Xiaomi issued it to', async () => {
+    const shared = new LogtoHost(connector, {
+      origin: 'https://logto.example.com',
+      connectorId: 'xiaomi-e2e',
+      sharedCallback: true,
+    });
+    const attempt = await shared.start('account center');
+    expect(attempt.state).toMatch(/^ac_/);
+    expect(attempt.redirectUri).toBe(redirectUri);
+    const outcome = await passConsent(attempt.authorizationUri, { decision: 'allow' });
+    if (outcome.kind !== 'redirected') {
+      throw new Error('consent failed');
+    }
+    // The page posts its own URL; the session saved at step 1 holds the one Xiaomi knows.
+    expect(shared.connectorData(attempt, outcome.query).redirectUri).toBe(accountCenterUri);
+    fake.clearLog();
+    expect((await shared.finish(attempt, outcome.query)).id).toBe(fake.user.unionId);
+    expect(tokenRedirectUris()).toEqual([redirectUri]);
+  });
+
   it('a scope the account center passes at step 1 is what Xiaomi is asked for', async () => {
     const attempt = await logto.start('account center', { scope: '1 6' });
     expect(new URL(attempt.authorizationUri).searchParams.get('scope')).toBe('1 6');
