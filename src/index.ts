@@ -1,3 +1,10 @@
+/**
+ * The connector, read top to bottom: step 1 (`getAuthorizationUri`), then steps 2 to 5 of a
+ * sign-in (callback, token exchange, Open API calls, Logto's user info), then token refresh.
+ * Logto loads `lib/index.js` and takes its default export; tests, the demo and the benchmark point
+ * `createXiaomiConnector` at a fake Xiaomi (`src/testing.ts`).
+ */
+
 import {
   ConnectorError,
   ConnectorType,
@@ -29,13 +36,6 @@ export type XiaomiConnectorOptions = {
    */
   timeoutMs?: number;
 };
-
-/**
- * The connector, read top to bottom: step 1 (`getAuthorizationUri`), then steps 2 to 5 of a
- * sign-in (callback, token exchange, Open API calls, Logto's user info), then token refresh.
- * Logto loads `lib/index.js` and takes its default export; tests, the demo and the benchmark point
- * `createXiaomiConnector` at a fake Xiaomi (`src/testing.ts`).
- */
 
 /**
  * Whatever escapes the flow reaches Logto as a ConnectorError: anything else skips Logto's error
