@@ -99,7 +99,16 @@ export interface CannedAnswer {
   status: number;
   body: string;
   contentType?: string;
+  /**
+   * How the body ends. `whole` (the default). `stalls`: sent under a length it never reaches, then
+   * nothing more, as from a server that hung mid-answer. `endless`: followed by filler that never
+   * ends, as from a broken proxy; until the client hangs up or `close()`.
+   */
+  ends?: 'whole' | 'stalls' | 'endless';
 }
+
+/** A reply, and for a canned one how its body ends. */
+type Answer = Reply & Pick<CannedAnswer, 'ends'>;
 
 export interface FakeXiaomi {
   origin: string;
@@ -171,6 +180,31 @@ const notFound: Reply = {
   body: 'Not Found',
 };
 
+/** A canned body that `stalls` or is `endless`: the answer is never finished. */
+const writeUnfinished = (response: ServerResponse, socket: Socket, reply: Answer) => {
+  response.writeHead(reply.status, {
+    ...reply.headers,
+    // Announced, never reached. An endless body goes chunked.
+    ...(reply.ends === 'stalls' && {
+      'content-length': String(Buffer.byteLength(reply.body) + 1024),
+    }),
+  });
+  response.write(reply.body);
+  if (reply.ends !== 'endless') {
+    return;
+  }
+  const filler = ' '.repeat(64 * 1024);
+  const pump = () => {
+    while (!socket.destroyed && response.write(filler)) {
+      // Until the socket pushes back; then again once it drains, until the client hangs up.
+    }
+    if (!socket.destroyed) {
+      response.once('drain', pump);
+    }
+  };
+  pump();
+};
+
 export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<FakeXiaomi> => {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
@@ -181,7 +215,7 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
   let connections: Connections = { closeAfterAnswer: false, ...options.connections };
   /** When each connection's last answer went out, for `idleCloseMs`. */
   const lastAnswered = new WeakMap<Socket, number>();
-  const cannedAnswers = new Map<string, Reply>();
+  const cannedAnswers = new Map<string, Answer>();
   let quirks: Quirks = { ...defaultQuirks, ...options.quirks };
   const requestLog: RequestLogEntry[] = [];
   let seq = 0;
@@ -304,7 +338,7 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
           ? 'after'
           : 'before'
         : script!.strikes);
-    const xiaomiAnswer = () =>
+    const xiaomiAnswer = (): Answer =>
       cannedAnswers.get(url.pathname.toLowerCase()) ?? answer(target, request, url, params);
     const processed = strikes === 'after' ? xiaomiAnswer() : undefined;
     if (fault === 'reset') {
@@ -317,17 +351,21 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
       log({ status: 0, outcome: 'stalled', body: '', fault, strikes });
       return;
     }
-    const reply =
+    const reply: Answer =
       (fault && faultTarget && faultReply(fault, faultTarget)) ?? processed ?? xiaomiAnswer();
     // A client that gave up (its timeout) still had its request processed, as on a real server.
     log({
       status: reply.status,
-      outcome: socket.destroyed ? 'aborted' : 'answered',
+      outcome: socket.destroyed ? 'aborted' : reply.ends === 'stalls' ? 'stalled' : 'answered',
       body: reply.body,
       xiaomiCode: reply.xiaomiCode,
       fault,
       strikes,
     });
+    if (reply.ends === 'stalls' || reply.ends === 'endless') {
+      writeUnfinished(response, socket, reply);
+      return;
+    }
     response.writeHead(reply.status, {
       ...reply.headers,
       'content-length': String(Buffer.byteLength(reply.body)),
@@ -413,6 +451,7 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
           status: canned.status,
           headers: { 'content-type': canned.contentType ?? 'application/json' },
           body: canned.body,
+          ends: canned.ends,
         });
       } else {
         cannedAnswers.delete(path.toLowerCase());

@@ -496,6 +496,50 @@ describe('fault injection', () => {
   });
 });
 
+describe('canned answers', () => {
+  /** What a client reads of the profile answer within `ms`, and whether the body ended. */
+  const readFor = async (ms: number) =>
+    new Promise<{ length?: string; bytes: number; ended: boolean }>((resolve, reject) => {
+      const request = httpRequest(`${fake.endpoints.openApi}/user/profile`, { agent: false });
+      request.on('response', (response) => {
+        let bytes = 0;
+        let ended = false;
+        response.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        response.on('end', () => (ended = true));
+        setTimeout(() => {
+          request.destroy();
+          resolve({ length: response.headers['content-length'], bytes, ended });
+        }, ms);
+      });
+      request.on('error', reject);
+      request.end();
+    });
+
+  it('answer a path with a fixed status and body in place of Xiaomi’s logic', async () => {
+    await start();
+    fake.setCannedAnswer('/user/profile', { status: 418, body: 'teapot' });
+    const response = await plainRequest(`${fake.endpoints.openApi}/user/profile`);
+    expect(response).toMatchObject({ status: 418, body: 'teapot' });
+    fake.setCannedAnswer('/user/profile', undefined);
+    expect((await plainRequest(`${fake.endpoints.openApi}/user/profile`)).status).not.toBe(418);
+  });
+
+  it('stall half-way with ends: stalls, the body shorter than its announced length', async () => {
+    await start();
+    fake.setCannedAnswer('/user/profile', { status: 200, body: '{"result":"ok"', ends: 'stalls' });
+    expect(await readFor(200)).toEqual({ length: String(14 + 1024), bytes: 14, ended: false });
+    expect(fake.requestLog.at(-1)).toMatchObject({ outcome: 'stalled' });
+  });
+
+  it('never end with ends: endless, until the client hangs up', async () => {
+    await start();
+    fake.setCannedAnswer('/user/profile', { status: 200, body: '{', ends: 'endless' });
+    const read = await readFor(200);
+    expect(read.ended).toBe(false);
+    expect(read.bytes).toBeGreaterThan(1024 * 1024);
+  });
+});
+
 describe('faults before and after Xiaomi’s logic', () => {
   const exchange = async (code: string) =>
     postForm(fake.endpoints.token, tokenForm({ code })).then(
