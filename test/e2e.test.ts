@@ -1,23 +1,18 @@
 /**
  * Full sign-ins of the connector as it ships (the built `lib/testing.js`) against the fake Xiaomi,
- * over real loopback sockets: Logto's two calls as each of Logto's callers makes them (the host
- * model in fake-xiaomi/logto-host.ts, which cites Logto's code), the user's consent page, Xiaomi's
- * hosts. Unless a test names another caller, it is Logto's sign-in page.
+ * over real loopback sockets: Logto's calls as each of Logto's callers makes them (the host model
+ * in fake-logto/logto-host.ts, which cites Logto's code), the user's consent page, Xiaomi's hosts,
+ * token storage and MAC signing, and the retry rule step by step. Unless a test names another
+ * caller, it is Logto's sign-in page. What time and connections do is in real-networks.test.ts.
  */
 import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { loadBuiltConnector } from './built-connector.ts';
 import type { FakeXiaomi } from '../fake-xiaomi/index.ts';
 import { ManualClock, startFakeXiaomi } from '../fake-xiaomi/index.ts';
-import {
-  LogtoHost,
-  logtoCallers,
-  type Connector,
-  type LogtoCaller,
-} from '../fake-logto/logto-host.ts';
-import type { ConsentChoice } from '../fake-xiaomi/scripted-user.ts';
+import { LogtoHost, logtoCallers, type Connector } from '../fake-logto/logto-host.ts';
 import { passConsent } from '../fake-xiaomi/scripted-user.ts';
+import { builtConnectorFor, consentTo, failureOf, signIn } from './sign-in.ts';
 
 const redirectUri = 'https://logto.example.com/callback/xiaomi-e2e';
 const accountCenterUri = 'https://logto.example.com/account/callback/social/xiaomi-e2e';
@@ -28,11 +23,8 @@ let connector: Connector;
 let logto: LogtoHost;
 
 beforeAll(async () => {
-  const { createXiaomiConnector } = await loadBuiltConnector();
   fake = await startFakeXiaomi({ now: clock.now, apps: [{ redirectUris: [redirectUri] }] });
-  connector = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs: 3000 })({
-    getConfig: async () => config,
-  });
+  connector = await builtConnectorFor(fake, async () => config);
   logto = new LogtoHost(connector, {
     origin: 'https://logto.example.com',
     connectorId: 'xiaomi-e2e',
@@ -57,38 +49,9 @@ beforeEach(() => {
   config = { clientId: fake.app.clientId, clientSecret: fake.app.clientSecret, scope: '1' };
 });
 
-/** Step 1, the user on Xiaomi's page, and the callback query Xiaomi sends the browser back with. */
-const consentTo = async (choice: ConsentChoice, caller: LogtoCaller = 'sign-in page') => {
-  const attempt = await logto.start(caller);
-  const outcome = await passConsent(attempt.authorizationUri, choice);
-  if (outcome.kind !== 'redirected') {
-    throw new Error(`Xiaomi stopped on error page ${String(outcome.xiaomiCode)}`);
-  }
-  return { attempt, query: outcome.query };
-};
-
-const signIn = async (
-  choice: ConsentChoice = { decision: 'allow' },
-  caller: LogtoCaller = 'sign-in page',
-) => {
-  const { attempt, query } = await consentTo(choice, caller);
-  return logto.finish(attempt, query);
-};
-
-const failureOf = async (promise: Promise<unknown>): Promise<ConnectorError> => {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ConnectorError);
-  const connectorError = error as ConnectorError;
-  expect(JSON.stringify(connectorError.data)).not.toContain(fake.app.clientSecret);
-  return connectorError;
-};
-
 describe('a sign-in the user allows', () => {
   it('gives Logto the unionId as id, the nickname and the avatar', async () => {
-    const userInfo = await signIn();
+    const userInfo = await signIn(logto);
     expect(userInfo).toMatchObject({
       id: fake.user.unionId,
       name: fake.user.nickname,
@@ -102,7 +65,7 @@ describe('a sign-in the user allows', () => {
   it('makes one token POST and only the Open API calls the granted scopes allow', async () => {
     config.scope = '1 6';
     fake.clearLog();
-    await signIn();
+    await signIn(logto);
     const calls = fake.requestLog.map((entry) => `${entry.method} ${entry.path}`);
     expect(calls.filter((call) => call.startsWith('POST /oauth2/token'))).toHaveLength(1);
     expect(calls).toContain('GET /user/profile');
@@ -112,7 +75,7 @@ describe('a sign-in the user allows', () => {
 
   it('reads Xiaomi’s documented quirks: whitespace after the prefix, spaced keys, string codes', async () => {
     fake.setQuirks({ prefixPadding: ' \r\n ', spacedKeys: true, stringErrorCodes: true });
-    expect((await signIn()).id).toBe(fake.user.unionId);
+    expect((await signIn(logto)).id).toBe(fake.user.unionId);
   });
 });
 
@@ -124,12 +87,12 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
 
   it.each(logtoCallers)('Logto’s %s signs the user in', async (caller) => {
     fake.clearLog();
-    expect((await signIn({ decision: 'allow' }, caller)).id).toBe(fake.user.unionId);
+    expect((await signIn(logto, { caller })).id).toBe(fake.user.unionId);
     expect(tokenRedirectUris()).toEqual([logto.callbackUri(caller)]);
   });
 
   it('the sign-in page posts { redirectUri, code } without state, and that signs the user in', async () => {
-    const { attempt, query } = await consentTo({ decision: 'allow' });
+    const { attempt, query } = await consentTo(logto);
     expect(query).toHaveProperty('state');
     const posted = logto.connectorData(attempt, query);
     expect(Object.keys(posted).sort()).toEqual(['code', 'redirectUri']);
@@ -138,7 +101,7 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
   });
 
   it('the account center posts state and its own callback URL, and that signs the user in', async () => {
-    const { attempt, query } = await consentTo({ decision: 'allow' }, 'account center');
+    const { attempt, query } = await consentTo(logto, { caller: 'account center' });
     const posted = logto.connectorData(attempt, query);
     expect(posted).toMatchObject({ state: attempt.state, redirectUri: accountCenterUri });
     expect((await connector.getUserInfo(posted, logto.getSession(attempt))).id).toBe(
@@ -147,7 +110,7 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
   });
 
   it('the sign-in page’s session is read once: the same callback posted twice fails without a second token call', async () => {
-    const { attempt, query } = await consentTo({ decision: 'allow' });
+    const { attempt, query } = await consentTo(logto);
     await logto.finish(attempt, query);
     fake.clearLog();
     const error = await failureOf(logto.finish(attempt, query));
@@ -158,7 +121,7 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
   it.each(['sign-in page', 'account center'] as const)(
     'a callback for which no sign-in was started is refused on the %s',
     async (caller) => {
-      const { query } = await consentTo({ decision: 'allow' });
+      const { query } = await consentTo(logto);
       const elsewhere = await logto.start(caller);
       // Nothing saved: what Logto holds when step 1 ran in another interaction or expired.
       delete elsewhere.storage.connectorSession;
@@ -174,7 +137,7 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
   );
 
   it('a state that differs from the saved one is refused when a caller posts it', async () => {
-    const { attempt, query } = await consentTo({ decision: 'allow' }, 'account center');
+    const { attempt, query } = await consentTo(logto, { caller: 'account center' });
     const error = await failureOf(
       connector.getUserInfo(
         { ...logto.connectorData(attempt, query), state: 'forged' },
@@ -185,7 +148,7 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
   });
 
   it('the admin API’s getSession that throws not_implemented signs in with the posted redirect URI', async () => {
-    const { attempt, query } = await consentTo({ decision: 'allow' }, 'admin API');
+    const { attempt, query } = await consentTo(logto, { caller: 'admin API' });
     const posted = logto.connectorData(attempt, query);
     expect(() => logto.getSession(attempt)()).toThrow(ConnectorError);
     expect((await connector.getUserInfo(posted, logto.getSession(attempt))).id).toBe(
@@ -199,17 +162,13 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
       connectorId: 'xiaomi-e2e',
       sharedCallback: true,
     });
-    const attempt = await shared.start('account center');
+    const { attempt, query } = await consentTo(shared, { caller: 'account center' });
     expect(attempt.state).toMatch(/^ac_/);
     expect(attempt.redirectUri).toBe(redirectUri);
-    const outcome = await passConsent(attempt.authorizationUri, { decision: 'allow' });
-    if (outcome.kind !== 'redirected') {
-      throw new Error('consent failed');
-    }
     // The page posts its own URL; the session saved at step 1 holds the one Xiaomi knows.
-    expect(shared.connectorData(attempt, outcome.query).redirectUri).toBe(accountCenterUri);
+    expect(shared.connectorData(attempt, query).redirectUri).toBe(accountCenterUri);
     fake.clearLog();
-    expect((await shared.finish(attempt, outcome.query)).id).toBe(fake.user.unionId);
+    expect((await shared.finish(attempt, query)).id).toBe(fake.user.unionId);
     expect(tokenRedirectUris()).toEqual([redirectUri]);
   });
 
@@ -233,14 +192,14 @@ describe('each optional scope, granted or not', () => {
 
   it.each([3, 4, 6] as const)('scope %i the user allows reaches Logto', async (scope) => {
     config.scope = `1 ${scope}`;
-    expect(scopes[scope](await signIn())).toEqual(expected[scope]());
+    expect(scopes[scope](await signIn(logto))).toEqual(expected[scope]());
   });
 
   it.each([3, 4, 6] as const)(
     'scope %i the user unticks is absent and the sign-in still succeeds',
     async (scope) => {
       config.scope = `1 ${scope}`;
-      const userInfo = await signIn({ decision: 'allow', scopes: [1] });
+      const userInfo = await signIn(logto, { choice: { decision: 'allow', scopes: [1] } });
       expect(userInfo.id).toBe(fake.user.unionId);
       expect(scopes[scope](userInfo)).toBeUndefined();
     },
@@ -251,7 +210,7 @@ describe('each optional scope, granted or not', () => {
     async (scope) => {
       fake.setApp({ permittedScopes: [1] });
       config.scope = `1 ${scope}`;
-      const userInfo = await signIn();
+      const userInfo = await signIn(logto);
       expect(userInfo.id).toBe(fake.user.unionId);
       expect(scopes[scope](userInfo)).toBeUndefined();
     },
@@ -260,7 +219,7 @@ describe('each optional scope, granted or not', () => {
   it('an account without a phone or email gives neither, not empty strings', async () => {
     fake.setUser({ phone: '', email: '' });
     config.scope = '1 4 6';
-    const userInfo = await signIn();
+    const userInfo = await signIn(logto);
     expect(userInfo).not.toHaveProperty('phone');
     expect(userInfo).not.toHaveProperty('email');
     fake.setUser({ phone: '+8613800138000', email: 'leijun@example.com' });
@@ -269,19 +228,19 @@ describe('each optional scope, granted or not', () => {
 
 describe('a sign-in that fails', () => {
   it('fails with authorization_failed when the user denies consent', async () => {
-    const error = await failureOf(signIn({ decision: 'deny' }));
+    const error = await failureOf(signIn(logto, { choice: { decision: 'deny' } }));
     expect(error.code).toBe(ConnectorErrorCodes.AuthorizationFailed);
   });
 
   it('fails with social_auth_code_invalid when the same code comes back twice (account center)', async () => {
-    const { attempt, query } = await consentTo({ decision: 'allow' }, 'account center');
+    const { attempt, query } = await consentTo(logto, { caller: 'account center' });
     await logto.finish(attempt, query);
     const error = await failureOf(logto.finish(attempt, query));
     expect(error.code).toBe(ConnectorErrorCodes.SocialAuthCodeInvalid);
   });
 
   it('fails with social_auth_code_invalid when the code is older than five minutes', async () => {
-    const { attempt, query } = await consentTo({ decision: 'allow' });
+    const { attempt, query } = await consentTo(logto);
     clock.advance(5 * 60_000 + 1);
     const error = await failureOf(logto.finish(attempt, query));
     expect(error.code).toBe(ConnectorErrorCodes.SocialAuthCodeInvalid);
@@ -289,9 +248,8 @@ describe('a sign-in that fails', () => {
 
   it('fails with invalid_config, without echoing the secret, when the Client Secret is wrong', async () => {
     config.clientSecret = 'wrong-secret-7788';
-    const error = await failureOf(signIn());
+    const error = await failureOf(signIn(logto), ['wrong-secret-7788']);
     expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
-    expect(JSON.stringify(error.data)).not.toContain('wrong-secret-7788');
     expect(JSON.stringify(error.data)).toContain('96003');
   });
 
@@ -308,14 +266,14 @@ describe('a sign-in that fails', () => {
   it('fails with invalid_config when the admin API posts another redirect URI than the code’s', async () => {
     const other = 'https://logto.example.com/callback/proxied';
     fake.setApp({ redirectUris: [redirectUri, other] });
-    const { attempt, query } = await consentTo({ decision: 'allow' }, 'admin API');
+    const { attempt, query } = await consentTo(logto, { caller: 'admin API' });
     const error = await failureOf(logto.finish({ ...attempt, redirectUri: other }, query));
     expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
     expect(JSON.stringify(error.data)).toContain('96010');
   });
 
   it('fails with invalid_config when the callback URL is unregistered before the exchange', async () => {
-    const { attempt, query } = await consentTo({ decision: 'allow' });
+    const { attempt, query } = await consentTo(logto);
     fake.setApp({ redirectUris: [] });
     const error = await failureOf(logto.finish(attempt, query));
     expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
@@ -333,13 +291,14 @@ describe('MAC-signed Open API calls', () => {
 
   it('signs the user in through an app that requires MAC when macSignature is on', async () => {
     config.macSignature = true;
-    config.scope = '1 3 6';
-    const userInfo = await signIn();
+    config.scope = '1 3 4 6';
+    const userInfo = await signIn(logto);
     expect(userInfo).toMatchObject({ id: fake.user.unionId, email: fake.user.email });
+    expect(userInfo.rawData).toHaveProperty('openId');
   });
 
   it('fails with invalid_config and the MAC hint, not "the user cancelled", when such an app gets unsigned calls (96012)', async () => {
-    const error = await failureOf(signIn());
+    const error = await failureOf(signIn(logto));
     expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
     expect(error.data).toMatchObject({
       step: 'profile',
@@ -352,22 +311,75 @@ describe('MAC-signed Open API calls', () => {
 });
 
 describe('token storage', () => {
+  /** A sign-in with token storage on: Logto calls getTokenResponseAndUserInfo instead. */
+  const signInKeepingTokens = async () => {
+    const { attempt, query } = await consentTo(logto);
+    return logto.finishKeepingTokens(attempt, query);
+  };
+  const refreshCalls = () =>
+    fake.requestLog.filter((entry) => entry.params['grant_type'] === 'refresh_token');
+
   beforeEach(() => {
     config.redirectUri = redirectUri;
   });
 
-  it('hands Logto Xiaomi’s tokens, and a refresh token that works once', async () => {
-    const { attempt, query } = await consentTo({ decision: 'allow' });
-    const { tokenResponse, userInfo } = await logto.finishKeepingTokens(attempt, query);
+  it('hands Logto Xiaomi’s tokens with the user info, and refresh tokens that work once each', async () => {
+    const { tokenResponse, userInfo } = await signInKeepingTokens();
     expect(userInfo.id).toBe(fake.user.unionId);
-    expect(tokenResponse).toMatchObject({ token_type: 'mac', scope: '1', expires_in: 7_776_000 });
-    const refreshed = await connector.getAccessTokenByRefreshToken!(tokenResponse!.refresh_token!);
+    expect(tokenResponse).toMatchObject({
+      access_token: expect.any(String),
+      refresh_token: expect.any(String),
+      token_type: 'mac',
+      scope: '1',
+      expires_in: 7_776_000,
+    });
+    const first = tokenResponse!.refresh_token!;
+    const refreshed = await connector.getAccessTokenByRefreshToken!(first);
     expect(refreshed.access_token).not.toBe(tokenResponse!.access_token);
-    expect(refreshed.refresh_token).not.toBe(tokenResponse!.refresh_token);
-    const error = await failureOf(
-      connector.getAccessTokenByRefreshToken!(tokenResponse!.refresh_token!),
-    );
-    expect(error.code).toBe(ConnectorErrorCodes.SocialAccessTokenInvalid);
+    expect(refreshed.refresh_token).toEqual(expect.any(String));
+    expect(refreshed.refresh_token).not.toBe(first);
+    const reused = await failureOf(connector.getAccessTokenByRefreshToken!(first), [first]);
+    expect(reused.code).toBe(ConnectorErrorCodes.SocialAccessTokenInvalid);
+    expect(JSON.stringify(reused.data)).toContain('96009');
+    const again = await connector.getAccessTokenByRefreshToken!(refreshed.refresh_token!);
+    expect(again.access_token).toEqual(expect.any(String));
+  });
+
+  describe('a refresh that breaks is tried again only if Xiaomi cannot have read it', () => {
+    it('is not tried again when the connection was reset after Xiaomi read it: the spent token is never presented twice', async () => {
+      const { tokenResponse } = await signInKeepingTokens();
+      fake.clearLog();
+      fake.scriptFaults('/oauth2/token', ['reset'], 'after');
+      const error = await failureOf(
+        connector.getAccessTokenByRefreshToken!(tokenResponse!.refresh_token!),
+      );
+      expect(error.code).toBe(ConnectorErrorCodes.General);
+      expect(refreshCalls()).toHaveLength(1);
+    });
+
+    it('is not tried again after a gateway’s 5xx either: Xiaomi may have read it', async () => {
+      const { tokenResponse } = await signInKeepingTokens();
+      fake.clearLog();
+      fake.scriptFaults('/oauth2/token', ['html5xx']);
+      const error = await failureOf(
+        connector.getAccessTokenByRefreshToken!(tokenResponse!.refresh_token!),
+      );
+      expect(error.code).toBe(ConnectorErrorCodes.InvalidResponse);
+      expect(refreshCalls()).toHaveLength(1);
+      // It had not: the refresh token still works.
+      const refreshed = await connector.getAccessTokenByRefreshToken!(
+        tokenResponse!.refresh_token!,
+      );
+      expect(refreshed.access_token).toEqual(expect.any(String));
+    });
+
+    it('goes on a new connection of its own, never a reused one', async () => {
+      const { tokenResponse } = await signInKeepingTokens();
+      const lastPort = fake.requestLog.at(-1)!.remotePort;
+      fake.clearLog();
+      await connector.getAccessTokenByRefreshToken!(tokenResponse!.refresh_token!);
+      expect(refreshCalls().map((entry) => entry.remotePort)).not.toContain(lastPort);
+    });
   });
 });
 
@@ -380,57 +392,68 @@ describe('when Xiaomi breaks', () => {
 
   it('retries a 5xx profile answer once and signs the user in', async () => {
     fake.scriptFaults('/user/profile', ['html5xx']);
-    expect((await signIn()).id).toBe(fake.user.unionId);
+    expect((await signIn(logto)).id).toBe(fake.user.unionId);
     expect(callsTo('/user/profile')).toBe(2);
   });
 
   it('retries a reset profile connection once and signs the user in', async () => {
     fake.scriptFaults('/user/profile', ['reset']);
-    expect((await signIn()).id).toBe(fake.user.unionId);
+    expect((await signIn(logto)).id).toBe(fake.user.unionId);
     expect(callsTo('/user/profile')).toBe(2);
   });
 
   it('never tries a profile call a third time: a 5xx, then a reset, fails with general', async () => {
     fake.scriptFaults('/user/profile', ['html5xx', 'reset', 'none']);
-    const error = await failureOf(signIn());
+    const error = await failureOf(signIn(logto));
     expect(error.code).toBe(ConnectorErrorCodes.General);
     expect(callsTo('/user/profile')).toBe(2);
   });
 
   it('retries garbage from the profile call once and signs the user in', async () => {
     fake.scriptFaults('/user/profile', ['garbage']);
-    expect((await signIn()).id).toBe(fake.user.unionId);
+    expect((await signIn(logto)).id).toBe(fake.user.unionId);
     expect(callsTo('/user/profile')).toBe(2);
   });
 
   it('fails with invalid_response when the profile call answers garbage twice', async () => {
     fake.scriptFaults('/user/profile', ['garbage', 'garbage']);
-    expect((await failureOf(signIn())).code).toBe(ConnectorErrorCodes.InvalidResponse);
+    expect((await failureOf(signIn(logto))).code).toBe(ConnectorErrorCodes.InvalidResponse);
     expect(callsTo('/user/profile')).toBe(2);
   });
 
   it('fails with social_invalid_access_token, without retrying, when the profile call answers 96008', async () => {
     fake.setFaults({ openApiErrorCodes: [96008] });
     fake.scriptFaults('/user/profile', ['errorEnvelope', 'none']);
-    expect((await failureOf(signIn())).code).toBe(ConnectorErrorCodes.SocialAccessTokenInvalid);
+    expect((await failureOf(signIn(logto))).code).toBe(
+      ConnectorErrorCodes.SocialAccessTokenInvalid,
+    );
     expect(callsTo('/user/profile')).toBe(1);
   });
 
   it('signs the user in when a gateway’s 5xx stopped the token exchange before Xiaomi', async () => {
     fake.scriptFaults('/oauth2/token', ['html5xx']);
-    expect((await signIn()).id).toBe(fake.user.unionId);
+    expect((await signIn(logto)).id).toBe(fake.user.unionId);
     expect(callsTo('/oauth2/token')).toBe(2);
   });
 
   it('signs the user in when the token exchange’s connection was reset before Xiaomi read it', async () => {
     fake.scriptFaults('/oauth2/token', ['reset']);
-    expect((await signIn()).id).toBe(fake.user.unionId);
+    expect((await signIn(logto)).id).toBe(fake.user.unionId);
+    expect(callsTo('/oauth2/token')).toBe(2);
+  });
+
+  it('never tries a token exchange a third time: reset twice, it fails with general, Xiaomi unreachable', async () => {
+    fake.scriptFaults('/oauth2/token', ['reset', 'reset', 'none']);
+    const error = await failureOf(signIn(logto));
+    expect(error.code).toBe(ConnectorErrorCodes.General);
+    expect((error.data as { hint: string }).hint).toContain('could not be reached');
+    expect(JSON.stringify(error.data)).toContain('ECONNRESET');
     expect(callsTo('/oauth2/token')).toBe(2);
   });
 
   it('fails with invalid_response, not a misleading 96013, when a 5xx came after Xiaomi redeemed the code', async () => {
     fake.scriptFaults('/oauth2/token', ['html5xx'], 'after');
-    const error = await failureOf(signIn());
+    const error = await failureOf(signIn(logto));
     expect(error.code).toBe(ConnectorErrorCodes.InvalidResponse);
     expect(JSON.stringify(error.data)).not.toContain('96013');
     expect(fake.requestLog.map((entry) => entry.xiaomiCode)).toContain(96013);
@@ -438,7 +461,7 @@ describe('when Xiaomi breaks', () => {
 
   it('fails with general, not a misleading 96013, when the connection was reset after Xiaomi redeemed the code', async () => {
     fake.scriptFaults('/oauth2/token', ['reset'], 'after');
-    const error = await failureOf(signIn());
+    const error = await failureOf(signIn(logto));
     expect(error.code).toBe(ConnectorErrorCodes.General);
     expect(JSON.stringify(error.data)).toContain('ECONNRESET');
     expect(callsTo('/oauth2/token')).toBe(2);
@@ -447,7 +470,7 @@ describe('when Xiaomi breaks', () => {
   it('never retries a token exchange Xiaomi refused with one of its codes', async () => {
     fake.setFaults({ tokenErrorCodes: [96013] });
     fake.scriptFaults('/oauth2/token', ['errorEnvelope', 'none']);
-    expect((await failureOf(signIn())).code).toBe(ConnectorErrorCodes.SocialAuthCodeInvalid);
+    expect((await failureOf(signIn(logto))).code).toBe(ConnectorErrorCodes.SocialAuthCodeInvalid);
     expect(callsTo('/oauth2/token')).toBe(1);
   });
 
@@ -459,7 +482,7 @@ describe('when Xiaomi breaks', () => {
     async (status, body, code) => {
       fake.setCannedAnswer('/oauth2/token', { status, body, contentType: 'text/html' });
       try {
-        expect((await failureOf(signIn())).code).toBe(code);
+        expect((await failureOf(signIn(logto))).code).toBe(code);
         expect(callsTo('/oauth2/token')).toBe(1);
       } finally {
         fake.setCannedAnswer('/oauth2/token', undefined);
@@ -467,46 +490,11 @@ describe('when Xiaomi breaks', () => {
     },
   );
 
-  it('signs the user in within the time bound when the first token exchange stalls', async () => {
-    const { createXiaomiConnector } = await loadBuiltConnector();
-    const quick = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs: 1000 })({
-      getConfig: async () => config,
-    });
-    fake.scriptFaults('/oauth2/token', ['stall']);
-    const { attempt, query } = await consentTo({ decision: 'allow' });
-    const begin = Date.now();
-    const userInfo = await new LogtoHost(quick, { connectorId: 'xiaomi-e2e' }).finish(
-      attempt,
-      query,
-    );
-    expect(userInfo.id).toBe(fake.user.unionId);
-    // The stalled attempt is given up after 40% of the bound, which leaves the rest for the retry.
-    expect(Date.now() - begin).toBeGreaterThanOrEqual(400 - 20);
-    expect(Date.now() - begin).toBeLessThan(1000);
-    expect(callsTo('/oauth2/token')).toBe(2);
-  });
-
-  it('gives up on a token exchange stalled twice with general once its time bound is spent', async () => {
-    const { createXiaomiConnector } = await loadBuiltConnector();
-    const quick = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs: 400 })({
-      getConfig: async () => config,
-    });
-    fake.scriptFaults('/oauth2/token', ['stall', 'stall']);
-    const { attempt, query } = await consentTo({ decision: 'allow' });
-    const begin = Date.now();
-    const error = await failureOf(
-      new LogtoHost(quick, { connectorId: 'xiaomi-e2e' }).finish(attempt, query),
-    );
-    expect(error.code).toBe(ConnectorErrorCodes.General);
-    expect(JSON.stringify(error.data)).toContain('timed out');
-    expect(Date.now() - begin).toBeLessThan(400 + 300);
-  });
-
   it('signs the user in when the optional openIdV2 and phoneAndEmail calls break', async () => {
     config.scope = '1 3 4 6';
     fake.scriptFaults('/user/openIdV2', ['garbage', 'garbage']);
     fake.scriptFaults('/user/phoneAndEmail', ['errorEnvelope']);
-    const userInfo = await signIn();
+    const userInfo = await signIn(logto);
     expect(userInfo.id).toBe(fake.user.unionId);
     expect(userInfo).not.toHaveProperty('email');
     expect(userInfo.rawData).not.toHaveProperty('openId');

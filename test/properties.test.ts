@@ -7,7 +7,7 @@
  * large profiles, lookalike masks and invisible characters.
  */
 import type { SocialUserInfo } from '@logto/connector-kit';
-import { ConnectorError, socialUserInfoGuard } from '@logto/connector-kit';
+import { ConnectorError, ConnectorErrorCodes, socialUserInfoGuard } from '@logto/connector-kit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
@@ -22,7 +22,7 @@ import {
   type Connector,
   type LogtoCaller,
 } from '../fake-logto/logto-host.ts';
-import { passConsent } from '../fake-xiaomi/scripted-user.ts';
+import { consentTo, knownProfileFields, wireForms } from './sign-in.ts';
 
 const redirectUri = 'http://127.0.0.1/callback/xiaomi-properties';
 const accountCenterUri = 'http://127.0.0.1/account/callback/social/xiaomi-properties';
@@ -75,21 +75,11 @@ beforeEach(() => {
 
 /** A fresh sign-in up to the callback, started by one of Logto's callers, and Xiaomi's query. */
 const consented = async (caller: LogtoCaller = 'sign-in page') => {
-  const attempt = await logto.start(caller, { state: 'prop-state' });
-  const outcome = await passConsent(attempt.authorizationUri, { decision: 'allow' });
-  if (outcome.kind !== 'redirected') {
-    throw new Error('consent failed');
-  }
-  code = outcome.query['code'] ?? '';
+  const consent = await consentTo(logto, { caller, state: 'prop-state' });
+  code = consent.query['code'] ?? '';
   sensitive = [clientSecret, accessToken, macKey, code];
-  return { attempt, query: outcome.query };
+  return consent;
 };
-
-const wireForms = (value: string) => [
-  value,
-  encodeURIComponent(value),
-  new URLSearchParams({ v: value }).toString().slice(2),
-];
 
 /** Placeholders in generated text for the values of the run, as is and in their wire forms. */
 const placeholders = [
@@ -126,19 +116,6 @@ const expectNoSensitive = (text: string) => {
   }
 };
 
-const knownRawData = new Set([
-  'unionId',
-  'miliaoNick',
-  'miliaoIcon',
-  'miliaoIcon_orig',
-  'miliaoIcon_75',
-  'miliaoIcon_90',
-  'miliaoIcon_120',
-  'miliaoIcon_320',
-  'userId',
-  'openId',
-  'phone',
-]);
 const userTexts = new Set<string>(Object.values(userMessages));
 
 type Settled = { userInfo: SocialUserInfo } | { error: ConnectorError };
@@ -164,7 +141,7 @@ const settle = async (run: () => Promise<SocialUserInfo>): Promise<Settled> => {
     expect(userInfo.id.trim()).not.toBe('');
     // Flat, known and bounded: Logto keeps rawData in its audit log and on the user.
     for (const [key, value] of Object.entries(userInfo.rawData as Record<string, unknown>)) {
-      expect(knownRawData.has(key), key).toBe(true);
+      expect(knownProfileFields.has(key), key).toBe(true);
       expect(typeof value === 'string' && value.length <= 1024, key).toBe(true);
     }
     // Logto links accounts by these, so they are real addresses or absent.
@@ -475,30 +452,51 @@ describe('Xiaomi’s answers', () => {
 });
 
 describe('token refresh', () => {
-  it('whatever Logto passes as the refresh token, the outcome is a token response or a ConnectorError, and only a token is sent', async () => {
+  it('whatever Logto passes as the refresh token, the outcome is a token response or a ConnectorError; only a usable token is sent, anything else fails with invalid_request_parameters', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.anything(), hostileText, fc.constantFrom('', ' ', 'r'.repeat(5000))),
+        fc.oneof(fc.anything(), hostileText, fc.constantFrom('', ' ', '   ', 'r'.repeat(5000))),
         async (refreshToken) => {
-          sensitive = [clientSecret, typeof refreshToken === 'string' ? refreshToken : ''];
-          fake.clearLog();
-          try {
-            await connector.getAccessTokenByRefreshToken!(refreshToken as string);
-          } catch (error: unknown) {
-            if (!(error instanceof ConnectorError)) {
-              throw new Error(`not a ConnectorError: ${String(error)}`);
-            }
-            const data = error.data as { errorDescription?: unknown };
-            expect(userTexts.has(data.errorDescription as string)).toBe(true);
-          }
-          const sent = fake.requestLog.filter((entry) => entry.path === '/oauth2/token');
           const usable =
             typeof refreshToken === 'string' &&
             /^[\x21-\x7e](?:[\x20-\x7e]{0,4094}[\x21-\x7e])?$/.test(refreshToken);
-          expect(sent).toHaveLength(usable ? 1 : 0);
+          // Generated text too short to be a token would match the connector's own words.
+          sensitive = [
+            clientSecret,
+            ...(typeof refreshToken === 'string' && refreshToken.length >= 16
+              ? [refreshToken]
+              : []),
+          ];
+          fake.clearLog();
+          const error: unknown = await connector.getAccessTokenByRefreshToken!(
+            refreshToken as string,
+          ).then(
+            () => undefined,
+            (caught: unknown) => caught,
+          );
+          if (error !== undefined) {
+            if (!(error instanceof ConnectorError)) {
+              throw new Error(`not a ConnectorError: ${String(error)}`);
+            }
+            const data = error.data as { errorDescription?: unknown; step?: unknown };
+            expect(userTexts.has(data.errorDescription as string)).toBe(true);
+            expect(data.step).toBe('refresh');
+            expectNoSensitive(JSON.stringify(data) + error.message);
+          }
+          if (!usable) {
+            expect((error as ConnectorError | undefined)?.code).toBe(
+              ConnectorErrorCodes.InvalidRequestParameters,
+            );
+          }
+          expect(fake.requestLog.map((entry) => entry.path)).toEqual(
+            usable ? ['/oauth2/token'] : [],
+          );
         },
       ),
-      { numRuns },
+      {
+        numRuns,
+        examples: [[undefined], [null], [42], [['REFRESH']], [''], ['   '], ['r'.repeat(5000)]],
+      },
     );
   });
 });

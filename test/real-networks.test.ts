@@ -1,62 +1,44 @@
 /**
  * What real networks do to connections and time, through the built connector against the fake
- * Xiaomi over loopback sockets: connections a load balancer forgets while idle, servers that close
- * after every answer, stalled calls, and Logto callbacks that never settle. The proxy is in
- * proxy.test.ts, the retry rule step by step in e2e.test.ts and e2e-token-storage.test.ts.
+ * Xiaomi over loopback sockets: connections kept alive, forgotten while idle by a load balancer,
+ * closed after every answer or refused; calls that stall or stop half-way; Logto callbacks that
+ * never settle. The proxy is in proxy.test.ts, the retry rule step by step in e2e.test.ts.
  */
-import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
+import { ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { loadBuiltConnector } from './built-connector.ts';
 import type { FakeXiaomi, FakeXiaomiOptions } from '../fake-xiaomi/index.ts';
-import { startFakeXiaomi } from '../fake-xiaomi/index.ts';
+import { startFakeXiaomi, tokenPrefix } from '../fake-xiaomi/index.ts';
 import { LogtoHost } from '../fake-logto/logto-host.ts';
-import { passConsent } from '../fake-xiaomi/scripted-user.ts';
+import { builtConnectorFor, consentTo, failureOf, signIn } from './sign-in.ts';
 import { settleTo } from './soak-probes.ts';
 
 const origin = 'https://logto.example.com';
 const connectorId = 'xiaomi-networks';
 const redirectUri = `${origin}/callback/${connectorId}`;
-const fakes: FakeXiaomi[] = [];
+const fakes = new Set<FakeXiaomi>();
 
 afterEach(async () => {
-  await Promise.all(fakes.splice(0).map(async (fake) => fake.close()));
+  await Promise.all([...fakes].map(async (fake) => fake.close()));
+  fakes.clear();
 });
 
 const setUp = async (
   options: FakeXiaomiOptions = {},
-  { scope = '1', timeoutMs = 3000 }: { scope?: string; timeoutMs?: number } = {},
+  {
+    scope = '1',
+    timeoutMs = 3000,
+    getConfig,
+  }: { scope?: string; timeoutMs?: number; getConfig?: () => Promise<unknown> } = {},
 ) => {
   const fake = await startFakeXiaomi({ apps: [{ redirectUris: [redirectUri] }], ...options });
-  fakes.push(fake);
-  const { createXiaomiConnector } = await loadBuiltConnector();
+  fakes.add(fake);
   const config = { clientId: fake.app.clientId, clientSecret: fake.app.clientSecret, scope };
-  const connector = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs })({
-    getConfig: async () => config,
-  });
+  const connector = await builtConnectorFor(fake, getConfig ?? (async () => config), timeoutMs);
   const logto = new LogtoHost(connector, { origin, connectorId });
-  const consent = async () => {
-    const attempt = await logto.start('sign-in page');
-    const consented = await passConsent(attempt.authorizationUri, { decision: 'allow' });
-    if (consented.kind !== 'redirected') {
-      throw new Error('the consent page must redirect');
-    }
-    return { attempt, query: consented.query };
-  };
-  const signIn = async () => {
-    const { attempt, query } = await consent();
-    return logto.finish(attempt, query);
-  };
-  /** A sign-in, and how long Logto's `getUserInfo` took (the consent page not counted). */
-  const timedSignIn = async () => {
-    const { attempt, query } = await consent();
-    const begin = performance.now();
-    const userInfo = await logto.finish(attempt, query);
-    return { userInfo, ms: performance.now() - begin };
-  };
   /** `count` sign-ins one right after the other, as a busy Logto runs them. */
   const signInBackToBack = async (count: number) => {
-    const { attempt, query } = await consent();
+    const { attempt, query } = await consentTo(logto);
     const codes = fake.issueCodesLike(query['code']!, count - 1);
     const users = [await logto.finish(attempt, query)];
     for (const code of codes) {
@@ -65,7 +47,14 @@ const setUp = async (
     }
     return users;
   };
-  return { fake, connector, signIn, timedSignIn, signInBackToBack };
+  /** A sign-in, and how long Logto's `getUserInfo` took (the consent page not counted). */
+  const timedSignIn = async () => {
+    const { attempt, query } = await consentTo(logto);
+    const begin = performance.now();
+    const userInfo = await logto.finish(attempt, query);
+    return { userInfo, ms: performance.now() - begin };
+  };
+  return { fake, connector, logto, timedSignIn, signInBackToBack };
 };
 
 const sleep = async (ms: number) =>
@@ -76,23 +65,28 @@ const sleep = async (ms: number) =>
 /** A promise executor that never calls back. */
 const neverSettles = () => undefined;
 
-const failureOf = async (promise: Promise<unknown>): Promise<ConnectorError> => {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(ConnectorError);
-  return error as ConnectorError;
-};
+/** The connector's calls to Xiaomi, the consent page left out. */
+const connectorCalls = (fake: FakeXiaomi) =>
+  fake.requestLog.filter((entry) => entry.target === 'token' || entry.target === 'openApi');
 
-describe('connections the network drops', () => {
+describe('connections', () => {
+  it('sign-ins one after another share one kept-alive connection', async () => {
+    const { fake, logto } = await setUp();
+    for (let index = 0; index < 5; index++) {
+      await signIn(logto);
+    }
+    const calls = connectorCalls(fake);
+    expect(calls).toHaveLength(10);
+    expect(new Set(calls.map((entry) => entry.remotePort)).size).toBe(1);
+  });
+
   it('a request on a connection a load balancer forgot while idle is sent again on a new one, the token exchange included', async () => {
     // The fake forgets a connection after 100 ms idle, without a word: no FIN, no Keep-Alive hint.
-    const { fake, signIn } = await setUp({ connections: { idleCloseMs: 100 } });
-    await signIn();
+    const { fake, logto } = await setUp({ connections: { idleCloseMs: 100 } });
+    await signIn(logto);
     for (let index = 0; index < 5; index++) {
       await sleep(150);
-      expect((await signIn()).id).toBe(fake.user.unionId);
+      expect((await signIn(logto)).id).toBe(fake.user.unionId);
     }
     const tokenCalls = fake.requestLog.filter((entry) => entry.path === '/oauth2/token');
     expect(tokenCalls.filter((entry) => entry.outcome === 'dropped').length).toBeGreaterThan(0);
@@ -112,23 +106,76 @@ describe('connections the network drops', () => {
 
   it('idle connections are closed after 4 s, before common load balancers drop them', async () => {
     // A server that would keep them a minute: the connector is the one that lets go.
-    const { fake, signIn } = await setUp({ keepAliveTimeoutMs: 60_000 });
-    await signIn();
+    const { fake, logto } = await setUp({ keepAliveTimeoutMs: 60_000 });
+    await signIn(logto);
     expect(await fake.openConnections()).toBeGreaterThan(0);
     await sleep(3000);
     expect(await fake.openConnections()).toBeGreaterThan(0);
     expect(await settleTo(async () => fake.openConnections(), 0, 2000)).toBe(0);
   }, 15_000);
+
+  it('a Xiaomi that refuses connections fails the sign-in with general, naming ECONNREFUSED for the admin', async () => {
+    const { fake, logto } = await setUp();
+    fakes.delete(fake);
+    await fake.close();
+    const attempt = await logto.start('sign-in page');
+    const error = await failureOf(logto.finish(attempt, { code: 'code', state: attempt.state }));
+    expect(error.code).toBe(ConnectorErrorCodes.General);
+    expect((error.data as { hint: string }).hint).toContain('ECONNREFUSED');
+  });
 });
 
 describe('time', () => {
-  it('a stalled profile call is given up after 40% of the bound and tried again: the user signs in', async () => {
-    const { fake, timedSignIn } = await setUp({}, { timeoutMs: 1000 });
-    fake.scriptFaults('/user/profile', ['stall']);
-    const { userInfo, ms } = await timedSignIn();
-    expect(userInfo.id).toBe(fake.user.unionId);
-    expect(ms).toBeGreaterThanOrEqual(400 - 20);
-    expect(ms).toBeLessThan(1000);
+  it.each([
+    ['token exchange', '/oauth2/token'],
+    ['profile call', '/user/profile'],
+  ])(
+    'a stalled %s is given up after 40% of the bound and tried again: the user signs in',
+    async (_, path) => {
+      const { fake, timedSignIn } = await setUp({}, { timeoutMs: 1000 });
+      fake.scriptFaults(path, ['stall']);
+      const { userInfo, ms } = await timedSignIn();
+      expect(userInfo.id).toBe(fake.user.unionId);
+      // The rest of the bound is left for the second attempt.
+      expect(ms).toBeGreaterThanOrEqual(400 - 20);
+      expect(ms).toBeLessThan(1000);
+      expect(fake.requestLog.filter((entry) => entry.path === path)).toHaveLength(2);
+    },
+  );
+
+  it.each([
+    [
+      'a token exchange that stalls twice',
+      (fake: FakeXiaomi) => {
+        fake.scriptFaults('/oauth2/token', ['stall', 'stall']);
+      },
+    ],
+    [
+      'a profile call that stalls twice',
+      (fake: FakeXiaomi) => {
+        fake.scriptFaults('/user/profile', ['stall', 'stall']);
+      },
+    ],
+    [
+      'a token answer that stops half-way',
+      (fake: FakeXiaomi) => {
+        fake.setCannedAnswer('/oauth2/token', {
+          status: 200,
+          body: `${tokenPrefix}{"access_`,
+          contentType: 'text/html',
+          ends: 'stalls',
+        });
+      },
+    ],
+  ])('%s fails the sign-in with general within its time bound', async (_, breakXiaomi) => {
+    const { fake, logto } = await setUp({}, { timeoutMs: 400 });
+    breakXiaomi(fake);
+    const { attempt, query } = await consentTo(logto);
+    const begin = performance.now();
+    const error = await failureOf(logto.finish(attempt, query));
+    expect(performance.now() - begin).toBeLessThan(400 + 300);
+    expect(error.code).toBe(ConnectorErrorCodes.General);
+    expect(JSON.stringify(error.data)).toContain('timed out');
   });
 
   it('stalled openIdV2 and phoneAndEmail calls hold a sign-in only a short grace after the profile answered', async () => {
@@ -146,55 +193,52 @@ describe('time', () => {
   });
 
   it('optional calls that answer within the grace still reach Logto', async () => {
-    const { fake, signIn } = await setUp(
+    const { fake, logto } = await setUp(
       { faults: { latencyMs: 30 } },
       { scope: '1 3 4 6', timeoutMs: 4000 },
     );
-    const userInfo = await signIn();
+    const userInfo = await signIn(logto);
     expect(userInfo).toMatchObject({ id: fake.user.unionId, email: fake.user.email });
     expect(userInfo.rawData).toHaveProperty('openId');
   });
 
-  it('a sign-in whose session store never answers fails with general within the bound', async () => {
-    const { connector } = await setUp({}, { timeoutMs: 300 });
-    const begin = Date.now();
-    // What Logto's getSession does when its session storage hangs: its promise never settles.
-    const error = await failureOf(
-      connector.getUserInfo({ redirectUri, code: 'code' }, async () => new Promise(neverSettles)),
-    );
-    expect(Date.now() - begin).toBeLessThan(300 + 300);
-    expect(error.code).toBe(ConnectorErrorCodes.General);
-    expect(JSON.stringify(error.data)).toContain('getSession in time');
-  });
-
-  it.each(['getConfig', 'setSession'] as const)(
-    'a sign-in page whose %s never settles fails with general within the bound',
-    async (call) => {
-      const fake = await startFakeXiaomi();
-      fakes.push(fake);
-      const { createXiaomiConnector } = await loadBuiltConnector();
-      const config = { clientId: fake.app.clientId, clientSecret: fake.app.clientSecret };
+  it.each([
+    ['getAuthorizationUri', 'getConfig'],
+    ['getAuthorizationUri', 'setSession'],
+    ['getUserInfo', 'getConfig'],
+    ['getUserInfo', 'getSession'],
+  ] as const)(
+    'a %s whose %s never settles fails with general within the bound, Xiaomi never called',
+    async (step, call) => {
+      // What Logto does when its database hangs: the callback's promise never settles.
       const never = async () => new Promise<never>(neverSettles);
-      const connector = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs: 300 })({
-        getConfig: call === 'getConfig' ? never : async () => config,
-      });
+      const { fake, connector } = await setUp(
+        {},
+        { timeoutMs: 300, ...(call === 'getConfig' && { getConfig: never }) },
+      );
       const begin = Date.now();
       const error = await failureOf(
-        connector.getAuthorizationUri(
-          {
-            state: 's',
-            redirectUri,
-            connectorId,
-            connectorFactoryId: connector.metadata.id,
-            jti: 'j',
-            headers: {},
-          },
-          call === 'setSession' ? never : async () => undefined,
-        ),
+        step === 'getAuthorizationUri'
+          ? connector.getAuthorizationUri(
+              {
+                state: 's',
+                redirectUri,
+                connectorId,
+                connectorFactoryId: connector.metadata.id,
+                jti: 'j',
+                headers: {},
+              },
+              call === 'setSession' ? never : async () => undefined,
+            )
+          : connector.getUserInfo(
+              { redirectUri, code: 'code' },
+              call === 'getSession' ? never : async () => ({ redirectUri, state: 's', scope: '1' }),
+            ),
       );
       expect(Date.now() - begin).toBeLessThan(300 + 300);
       expect(error.code).toBe(ConnectorErrorCodes.General);
       expect(JSON.stringify(error.data)).toContain(`${call} in time`);
+      expect(fake.requestLog).toEqual([]);
     },
   );
 });

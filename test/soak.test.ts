@@ -13,7 +13,7 @@ import { loadBuiltConnector } from './built-connector.ts';
 import type { FakeXiaomi, Faults, RequestLogEntry } from '../fake-xiaomi/index.ts';
 import { seededRandom, startFakeXiaomi } from '../fake-xiaomi/index.ts';
 import { LogtoHost } from '../fake-logto/logto-host.ts';
-import { passConsent } from '../fake-xiaomi/scripted-user.ts';
+import { consentTo } from './sign-in.ts';
 import {
   heapUsedAfterGc,
   openTcpSockets,
@@ -79,15 +79,12 @@ afterAll(async () => {
 });
 
 const signIn = async (index: number): Promise<Outcome> => {
-  const attempt = await logto.start('sign-in page', { state: `soak-${index}` });
-  const consent = await passConsent(attempt.authorizationUri, { decision: 'allow' });
-  if (consent.kind !== 'redirected' || !consent.query['code']) {
-    throw new Error('the consent page is spared by the faults and must not fail');
-  }
-  const code = consent.query['code'];
+  // The consent page is spared by the faults.
+  const { attempt, query } = await consentTo(logto, { state: `soak-${index}` });
+  const code = query['code']!;
   const begin = performance.now();
   try {
-    const userInfo = await logto.finish(attempt, consent.query);
+    const userInfo = await logto.finish(attempt, query);
     return { index, code, ms: performance.now() - begin, userId: userInfo.id };
   } catch (error: unknown) {
     if (!(error instanceof ConnectorError)) {

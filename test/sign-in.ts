@@ -1,0 +1,112 @@
+/**
+ * What the tests over sockets share: the built connector on a fake Xiaomi, a sign-in as Logto and
+ * the user make it (fake-logto/logto-host.ts, fake-xiaomi/scripted-user.ts), and the check every
+ * ConnectorError gets: bounded, and no secret anywhere Logto puts it.
+ */
+import { ConnectorError } from '@logto/connector-kit';
+import { expect } from 'vitest';
+
+import { loadBuiltConnector } from './built-connector.ts';
+import { defaultApp, type FakeXiaomi } from '../fake-xiaomi/index.ts';
+import {
+  auditLogError,
+  bodySentToBrowser,
+  messageShownToUser,
+  type LogtoCaller,
+  type LogtoHost,
+} from '../fake-logto/logto-host.ts';
+import { passConsent, type ConsentChoice } from '../fake-xiaomi/scripted-user.ts';
+
+/** The connector as it ships (`lib/testing.js`), talking to `fake`. */
+export const builtConnectorFor = async (
+  fake: FakeXiaomi,
+  getConfig: () => Promise<unknown>,
+  timeoutMs = 3000,
+) => {
+  const { createXiaomiConnector } = await loadBuiltConnector();
+  return createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs })({ getConfig });
+};
+
+export type Consent = {
+  caller?: LogtoCaller;
+  choice?: ConsentChoice;
+  /** Passed to step 1 (the account center's scope override, a fixed state). */
+  scope?: string;
+  state?: string;
+};
+
+/** Step 1 as `caller` makes it, then the user on Xiaomi's page: the query Xiaomi redirects with. */
+export const consentTo = async (
+  logto: LogtoHost,
+  { caller = 'sign-in page', choice = { decision: 'allow' }, ...start }: Consent = {},
+) => {
+  const attempt = await logto.start(caller, start);
+  const outcome = await passConsent(attempt.authorizationUri, choice);
+  if (outcome.kind !== 'redirected') {
+    throw new Error(`Xiaomi stopped on error page ${String(outcome.xiaomiCode)}`);
+  }
+  return { attempt, query: outcome.query };
+};
+
+/** A whole sign-in: step 1, Xiaomi's page, step 2 (`getUserInfo`). */
+export const signIn = async (logto: LogtoHost, consent: Consent = {}) => {
+  const { attempt, query } = await consentTo(logto, consent);
+  return logto.finish(attempt, query);
+};
+
+/** A value as it is, and in the forms it takes in a URL and in a form body. */
+export const wireForms = (value: string): string[] => [
+  value,
+  encodeURIComponent(value),
+  new URLSearchParams({ v: value }).toString().slice(2),
+];
+
+/** Everything Logto does with a connector error: the audit log, the browser, the user's screen. */
+export const everywhere = (error: ConnectorError): string =>
+  [
+    JSON.stringify(error.data),
+    error.message,
+    auditLogError(error).message,
+    bodySentToBrowser(error),
+    messageShownToUser(error),
+  ].join('\n');
+
+/**
+ * The rejection of `promise`, checked to be a ConnectorError with bounded data that shows neither
+ * the fake's client secret nor any of `secrets`, in any wire form, anywhere Logto puts it.
+ */
+export const failureOf = async (
+  promise: Promise<unknown>,
+  secrets: readonly string[] = [],
+): Promise<ConnectorError> => {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ConnectorError);
+  const connectorError = error as ConnectorError;
+  const text = everywhere(connectorError);
+  for (const value of [defaultApp.clientSecret, ...secrets]) {
+    for (const form of wireForms(value)) {
+      expect(text).not.toContain(form);
+    }
+  }
+  // Logto copies `data` into its message, its audit log and the browser.
+  expect(JSON.stringify(connectorError.data).length).toBeLessThan(2048);
+  return connectorError;
+};
+
+/** The profile fields `rawData` may hold (docs/security.md), each a bounded string. */
+export const knownProfileFields: ReadonlySet<string> = new Set([
+  'unionId',
+  'miliaoNick',
+  'miliaoIcon',
+  'miliaoIcon_orig',
+  'miliaoIcon_75',
+  'miliaoIcon_90',
+  'miliaoIcon_120',
+  'miliaoIcon_320',
+  'userId',
+  'openId',
+  'phone',
+]);
