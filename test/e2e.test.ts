@@ -390,28 +390,22 @@ describe('when Xiaomi breaks', () => {
     fake.clearLog();
   });
 
-  it('retries a 5xx profile answer once and signs the user in', async () => {
-    fake.scriptFaults('/user/profile', ['html5xx']);
+  it.each([
+    ['a 5xx profile answer', '/user/profile', 'html5xx'],
+    ['a reset profile connection', '/user/profile', 'reset'],
+    ['garbage from the profile call', '/user/profile', 'garbage'],
+    ['a token exchange a gateway’s 5xx stopped before Xiaomi', '/oauth2/token', 'html5xx'],
+    ['a token exchange whose connection was reset before Xiaomi read it', '/oauth2/token', 'reset'],
+  ] as const)('retries %s once and signs the user in', async (_, path, kind) => {
+    fake.scriptFaults(path, [kind]);
     expect((await signIn(logto)).id).toBe(fake.user.unionId);
-    expect(callsTo('/user/profile')).toBe(2);
-  });
-
-  it('retries a reset profile connection once and signs the user in', async () => {
-    fake.scriptFaults('/user/profile', ['reset']);
-    expect((await signIn(logto)).id).toBe(fake.user.unionId);
-    expect(callsTo('/user/profile')).toBe(2);
+    expect(callsTo(path)).toBe(2);
   });
 
   it('never tries a profile call a third time: a 5xx, then a reset, fails with general', async () => {
     fake.scriptFaults('/user/profile', ['html5xx', 'reset', 'none']);
     const error = await failureOf(signIn(logto));
     expect(error.code).toBe(ConnectorErrorCodes.General);
-    expect(callsTo('/user/profile')).toBe(2);
-  });
-
-  it('retries garbage from the profile call once and signs the user in', async () => {
-    fake.scriptFaults('/user/profile', ['garbage']);
-    expect((await signIn(logto)).id).toBe(fake.user.unionId);
     expect(callsTo('/user/profile')).toBe(2);
   });
 
@@ -428,18 +422,6 @@ describe('when Xiaomi breaks', () => {
       ConnectorErrorCodes.SocialAccessTokenInvalid,
     );
     expect(callsTo('/user/profile')).toBe(1);
-  });
-
-  it('signs the user in when a gateway’s 5xx stopped the token exchange before Xiaomi', async () => {
-    fake.scriptFaults('/oauth2/token', ['html5xx']);
-    expect((await signIn(logto)).id).toBe(fake.user.unionId);
-    expect(callsTo('/oauth2/token')).toBe(2);
-  });
-
-  it('signs the user in when the token exchange’s connection was reset before Xiaomi read it', async () => {
-    fake.scriptFaults('/oauth2/token', ['reset']);
-    expect((await signIn(logto)).id).toBe(fake.user.unionId);
-    expect(callsTo('/oauth2/token')).toBe(2);
   });
 
   it('never tries a token exchange a third time: reset twice, it fails with general, Xiaomi unreachable', async () => {
