@@ -202,9 +202,11 @@ const checkOutcomes = (outcomes: readonly Outcome[], log: readonly RequestLogEnt
     if (allowed.includes(outcome.error.code)) {
       continue;
     }
-    // Nothing broke, yet the sign-in hit its bound: the machine was too busy to answer in time.
+    // Nothing broke, yet the sign-in ran out of time: the machine was too busy to answer in time.
+    // At least one attempt then spent its whole limit (40% of the budget, src/budget.ts), and a
+    // second one may have failed sooner, when the budget left it less.
     expect(outcome.error.code, context).toBe(ConnectorErrorCodes.General);
-    expect(outcome.ms, context).toBeGreaterThanOrEqual(timeoutMs - 50);
+    expect(outcome.ms, context).toBeGreaterThanOrEqual(timeoutMs * 0.4 - 50);
     slowTimeouts++;
   }
   return {
