@@ -75,18 +75,6 @@ describe('callback', () => {
     });
   });
 
-  it('never passes on the callback’s error_description: anyone can craft a callback link', async () => {
-    const connector = await makeConnector();
-    const data = await expectConnectorError(
-      connector.getUserInfo(
-        { error: '96012', error_description: 'Call +1-800-555-0100 now', redirectUri },
-        signInSession,
-      ),
-      'authorization_failed',
-    );
-    expect(JSON.stringify(data)).not.toContain('555');
-  });
-
   it('gives authorization_failed for a non-numeric error such as access_denied', async () => {
     const connector = await makeConnector();
     await expectConnectorError(

@@ -145,19 +145,6 @@ describe('Open API calls', () => {
     expect(data.step).toBe('profile');
   });
 
-  it('retries user/profile once after a 5xx and succeeds', async () => {
-    nock(openApiHost).get('/user/profile').query(query).reply(503, 'busy');
-    mockProfile();
-    await expect(signIn('1', '1')).resolves.toMatchObject({ id: 'union-1' });
-  });
-
-  it('retries user/profile only once', async () => {
-    const profile = nock(openApiHost).get('/user/profile').query(query).times(3).reply(500, 'down');
-    const data = await expectConnectorError(signIn('1', '1'), 'invalid_response');
-    expect(data.status).toBe(500);
-    expect(profile.pendingMocks()).toHaveLength(1);
-  });
-
   it('never echoes the access token from an error description', async () => {
     nock(openApiHost)
       .get('/user/profile')

@@ -94,16 +94,4 @@ describe('token exchange', () => {
     const data = await expectConnectorError(signIn(), 'invalid_response');
     expect(data.hint).toContain(reason);
   });
-
-  it('is tried twice at most: a 5xx, then another, fails with invalid_response', async () => {
-    const token = nock(accountHost).post('/oauth2/token').times(3).reply(503, 'busy');
-    await expectConnectorError(signIn(), 'invalid_response');
-    expect(token.pendingMocks()).toHaveLength(1);
-  });
-
-  it('is not tried again after HTTP 429: Xiaomi asked for fewer requests', async () => {
-    const token = nock(accountHost).post('/oauth2/token').times(2).reply(429, 'slow down');
-    await expectConnectorError(signIn(), 'rate_limit_exceeded');
-    expect(token.pendingMocks()).toHaveLength(1);
-  });
 });

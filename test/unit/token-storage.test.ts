@@ -92,14 +92,4 @@ describe('token storage', () => {
     expect(data.errorDescription).toContain('sign in with Xiaomi again');
     expect(data.step).toBe('refresh');
   });
-
-  it('never retries a refresh: a refresh token works once', async () => {
-    const refresh = nock(accountHost).post('/oauth2/token').times(2).reply(502, 'bad gateway');
-    const connector = await makeConnector(storageConfig);
-    await expectConnectorError(
-      connector.getAccessTokenByRefreshToken!(refreshTokenValue),
-      'invalid_response',
-    );
-    expect(refresh.pendingMocks()).toHaveLength(1);
-  });
 });
