@@ -1,13 +1,29 @@
-// How the measured processes load each connector and run one sign-in through it, the way Logto's
-// core does. Shared by worker.ts (steady state) and import-time.ts (cold start).
+// The two connectors, and one sign-in through either the way Logto's core runs it. Loaded by the
+// measured process (worker.ts) only after it has timed the import of the connector itself.
 import type { CreateConnector, SocialConnector, SocialUserInfo } from '@logto/connector-kit';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { LogtoHost } from '../fake-logto/logto-host.ts';
 
-import { benchApp, redirectUri, type ConnectorName } from './plan.ts';
 import { routeOfficialToFake } from './route-official.ts';
+
+export { ConnectorError } from '@logto/connector-kit';
+
+export const connectors = ['official', 'ours'] as const;
+export type ConnectorName = (typeof connectors)[number];
+
+export const connectorLabels: Record<ConnectorName, string> = {
+  official: '@logto/connector-xiaomi',
+  ours: 'connector-xiaomi',
+};
+
+/** Scope `1` is all the official connector fetches; `1 3 4 6` is this package's full profile. */
+export const scopes = ['1', '1 3 4 6'] as const;
+export type Scope = (typeof scopes)[number];
+
+export const benchApp = { clientId: '2882303761520000001', clientSecret: 'bench-secret-5Jx9' };
+export const redirectUri = 'https://logto.bench.local/callback/xiaomi';
 
 type Factory = CreateConnector<SocialConnector>;
 
@@ -22,7 +38,7 @@ export const packageEntry = (name: ConnectorName, libDirectory: string): string 
  * fetch's dispatcher (route-official.ts); ours is given the fake's origin through the endpoints
  * option of `lib/testing.js`, the same build as `lib/index.js` with its endpoints configurable.
  */
-export const loadFactory = async (
+const loadFactory = async (
   name: ConnectorName,
   fakeOrigin: string,
   libDirectory: string,
@@ -53,7 +69,13 @@ export type SignIn = (code: string) => Promise<SocialUserInfo>;
  * the page posts it, `{ redirectUri, code }` without state, with the session read once. The
  * browser's part, the consent page, happened beforehand on the fake: `code` comes from there.
  */
-export const signInWith = async (factory: Factory, scope: string): Promise<SignIn> => {
+export const signInWith = async (
+  name: ConnectorName,
+  scope: string,
+  fakeOrigin: string,
+  libDirectory: string,
+): Promise<SignIn> => {
+  const factory = await loadFactory(name, fakeOrigin, libDirectory);
   const config = { ...benchApp, scope };
   const connector = await factory({ getConfig: async () => config });
   const { origin, pathname } = new URL(redirectUri);

@@ -6,9 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Connections, Faults } from '../fake-xiaomi/index.ts';
 import { certFile, unresolvableHost } from '../fake-xiaomi/tls.ts';
-import { connectors, type ConnectorName, type RunResult } from './plan.ts';
-import { startFake, startWorker, type Fake, type Worker } from './processes.ts';
-import { median } from './results.ts';
+import { connectors, type ConnectorName } from './connectors.ts';
+import { startFake, startWorker, type Fake, type Worker } from './harness.ts';
+import { median } from './report.ts';
+import type { RunResult } from './worker.ts';
 
 export const scenarios = {
   faults: 'a fifth of the answers broken, before Xiaomi’s logic',
@@ -45,22 +46,24 @@ const faultMix = (afterShare: number): Partial<Faults> => ({
   afterShare,
 });
 
-const row = (scenario: Scenario, name: ConnectorName, result: RunResult): NetworkRow => ({
-  scenario,
-  name,
-  signIns: result.signIns,
-  failed: result.failures.length,
-  notConnectorErrors: result.failures.filter((failure) => !failure.connectorError).length,
-  failuresByCode: result.failures.reduce<Record<string, number>>((counts, failure) => {
-    const code = failure.code ?? 'not a ConnectorError';
-    counts[code] = (counts[code] ?? 0) + 1;
-    return counts;
-  }, {}),
-  slowestMs: Math.max(...result.latencies),
-});
+const row = (scenario: Scenario, name: ConnectorName, result: RunResult): NetworkRow => {
+  const failuresByCode: Record<string, number> = {};
+  for (const { code = 'not a ConnectorError' } of result.failures) {
+    failuresByCode[code] = (failuresByCode[code] ?? 0) + 1;
+  }
+  return {
+    scenario,
+    name,
+    signIns: result.signIns,
+    failed: result.failures.length,
+    notConnectorErrors: result.failures.filter((failure) => failure.code === undefined).length,
+    failuresByCode,
+    slowestMs: Math.max(...result.latencies),
+  };
+};
 
 export const measureNetworks = async (
-  plainFake: Fake,
+  plain: Fake,
   libDirectory: string,
   scaled: (count: number) => number,
   log: (text: string) => void,
@@ -76,8 +79,8 @@ export const measureNetworks = async (
 
   // Both connectors at once, each against its own share of the same broken fake: the same
   // conditions for both, and half the wall time. Codes are minted first: minting spares faults.
-  const plainWorkers = await Promise.all(
-    connectors.map(async (name) => startWorker(name, '1', plainFake, libDirectory)),
+  const workers = await Promise.all(
+    connectors.map(async (name) => startWorker(name, '1', plain, libDirectory)),
   );
   const sideBySide = async (
     scenario: Scenario,
@@ -85,61 +88,59 @@ export const measureNetworks = async (
     signIns: number,
     options: { concurrency?: number; pauseMs?: number },
   ) => {
-    await plainFake.setNetwork({ faults: {}, connections: {} });
     const codes: string[][] = [];
-    while (codes.length < plainWorkers.length) codes.push(await plainFake.mint(signIns, '1'));
-    await plainFake.setNetwork({
-      faults: network.faults ?? {},
-      connections: network.connections ?? {},
-    });
+    while (codes.length < workers.length) codes.push(await plain.mint(signIns, '1'));
+    plain.fake.setFaults(network.faults ?? {});
+    plain.fake.setConnections(network.connections ?? {});
     const results = await Promise.all(
-      plainWorkers.map(async (worker, index) => worker.runTolerant(codes[index]!, options)),
+      workers.map(async (worker, index) =>
+        worker.run(codes[index]!, { ...options, tolerant: true }),
+      ),
     );
-    await plainFake.setNetwork({ faults: {}, connections: {} });
-    plainWorkers.forEach((worker, index) => logRow(row(scenario, worker.name, results[index]!)));
+    plain.fake.setFaults({});
+    plain.fake.setConnections({});
+    workers.forEach((worker, index) => logRow(row(scenario, worker.name, results[index]!)));
   };
-  for (const worker of plainWorkers) {
-    await worker.runTolerant(await plainFake.mint(scaled(200), '1'), { concurrency: 8 });
+  for (const worker of workers) {
+    await worker.run(await plain.mint(scaled(200), '1'), { concurrency: 8 });
   }
   await sideBySide('faults', { faults: faultMix(0) }, scaled(300), { concurrency: 32 });
   await sideBySide('faultsAfter', { faults: faultMix(0.5) }, scaled(300), { concurrency: 32 });
   await sideBySide('idleClosing', { connections: { idleCloseMs: 1000 } }, 6, { pauseMs: 1500 });
   await sideBySide('closeAfterAnswer', { connections: { closeAfterAnswer: true } }, 40, {});
-  await Promise.all(plainWorkers.map(async (worker) => worker.exit()));
+  await Promise.all(workers.map(async (worker) => worker.exit()));
 
   // Over HTTPS: through the proxy, under the fake's own name; then directly, proxy variables set
   // but not NODE_USE_ENV_PROXY, which also times the first sign-in on new connections.
-  const tlsFake = await startFake(['--tls']);
-  const directOrigin = tlsFake.origin.replace(unresolvableHost, '127.0.0.1');
-  const coldStarts: ColdStart[] = [];
+  const tls = await startFake({ tls: true });
+  const trusted = { NODE_EXTRA_CA_CERTS: certFile, HTTPS_PROXY: tls.proxy!.url };
   const viaProxy = async (worker: Worker, scenario: Scenario, signIns: number) => {
-    const result = await worker.runTolerant(await tlsFake.mint(signIns, '1'));
-    const { calls, throughProxy } = await tlsFake.stats();
-    logRow({ ...row(scenario, worker.name, result), calls, throughProxy });
+    const result = await worker.run(await tls.mint(signIns, '1'), { tolerant: true });
+    logRow({ ...row(scenario, worker.name, result), ...tls.stats() });
   };
+  const coldStarts: ColdStart[] = [];
   for (const name of connectors) {
-    const trusted = { NODE_EXTRA_CA_CERTS: certFile, HTTPS_PROXY: tlsFake.proxyUrl! };
-    const proxied = await startWorker(name, '1', tlsFake, libDirectory, [], {
+    const proxied = await startWorker(name, '1', tls, libDirectory, {
       env: { ...trusted, NODE_USE_ENV_PROXY: '1' },
     });
     await viaProxy(proxied, 'proxy', scaled(40));
     await proxied.exit();
 
-    const direct = await startWorker(name, '1', tlsFake, libDirectory, [], {
-      origin: directOrigin,
+    const direct = await startWorker(name, '1', tls, libDirectory, {
+      origin: tls.fake.origin.replace(unresolvableHost, '127.0.0.1'),
       env: trusted,
     });
     await viaProxy(direct, 'noProxy', scaled(40));
-    await direct.runTolerant(await tlsFake.mint(scaled(200), '1'), { concurrency: 8 });
+    await direct.run(await tls.mint(scaled(200), '1'), { concurrency: 8 });
     const cold: number[] = [];
     const warm: number[] = [];
     for (let sample = 0; sample < 11; sample++) {
-      const [first, second] = await tlsFake.mint(2, '1');
-      await tlsFake.dropIdle();
+      const [first, second] = await tls.mint(2, '1');
+      tls.fake.closeIdleConnections();
       // The connector sees the connections close before its next sign-in.
       await sleep(100);
-      cold.push((await direct.runTolerant([first!])).latencies[0]!);
-      warm.push((await direct.runTolerant([second!])).latencies[0]!);
+      cold.push((await direct.run([first!], { tolerant: true })).latencies[0]!);
+      warm.push((await direct.run([second!], { tolerant: true })).latencies[0]!);
     }
     coldStarts.push({ name, samples: cold.length, coldMs: median(cold), warmMs: median(warm) });
     log(
@@ -147,6 +148,6 @@ export const measureNetworks = async (
     );
     await direct.exit();
   }
-  await tlsFake.close();
+  await tls.close();
   return { rows, coldStarts };
 };

@@ -1,46 +1,87 @@
-// One connector, one scope, in a fresh Node 22 process: the process whose CPU and memory are
-// measured. scripts/bench.mjs compiles it to plain JavaScript (.cache/bench/js/worker.mjs):
-//   node --expose-gc worker.mjs <official|ours> <scope> <fake origin> <built lib/ directory>
-// Commands arrive over IPC from main.ts (WorkerCommand); codes are minted beforehand by the fake.
-import { ConnectorError, type SocialUserInfo } from '@logto/connector-kit';
-
-import { rm } from 'node:fs/promises';
+// One connector at one scope in a fresh Node 22 process: the process whose import time, CPU and
+// heap are measured, which is why it is one. process.cpuUsage() and the heap belong to a whole
+// process, so neither the fake Xiaomi (in main.ts) nor the other connector may share it, and an
+// import is only cold in a process that has loaded nothing else. scripts/bench.mjs compiles it to
+// plain JavaScript: no type stripping (which leaves megabytes on the heap) and no loader hooks.
+//   node --expose-gc worker.mjs <official|ours> <scope> <fake origin> <built lib/ directory> [host]
+// It times the import of the connector first, then answers main.ts's messages (WorkerMessage).
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { writeHeapSnapshot } from 'node:v8';
+import { pathToFileURL } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
 
-import { loadFactory, signInWith } from './connectors.ts';
-import { heapGrowth } from './heap-snapshot.ts';
-import type { ConnectorName, RunResult, WorkerCommand, WorkerReply } from './plan.ts';
+import type { SocialUserInfo } from '@logto/connector-kit';
 
-const [name, scope, fakeOrigin, libDirectory] = process.argv.slice(2) as [
+import type { ConnectorName } from './connectors.ts';
+
+export type WorkerMessage =
+  /** Runs the codes `concurrency` at a time, with a pause after each sign-in in each lane. */
+  | { type: 'run'; codes: string[]; concurrency: number; pauseMs?: number }
+  /** The heap after full collections. */
+  | { type: 'sample' };
+
+export type Ready = {
+  type: 'ready';
+  /** `await import()` of the package's `lib/index.js`. */
+  importMs: number;
+  /** Then creating the connector and Logto around it (the official: undici's first load too). */
+  setupMs: number;
+};
+
+export type RunResult = {
+  signIns: number;
+  wallMs: number;
+  /** process.cpuUsage() of this process: all threads (GC included), user + system. */
+  cpuUs: number;
+  /** The part of cpuUs spent in the kernel: sockets, mostly. */
+  cpuSystemUs: number;
+  /** Each sign-in's latency, in milliseconds, sorted. */
+  latencies: number[];
+  /** The user info fields the connector filled in. */
+  fields: string[];
+  /** Failed sign-ins: the ConnectorError code, or none when Logto got something else. */
+  failures: { code?: string }[];
+};
+
+/**
+ * `heapUsed` and, within it, V8's compiled code and its metadata (the code and trusted spaces:
+ * bytecode, machine code, deoptimisation data), which keeps growing while V8 optimises.
+ */
+export type MemorySample = { heapUsed: number; code: number; rss: number };
+
+const [name, scope, fakeOrigin, libDirectory, preload] = process.argv.slice(2) as [
   ConnectorName,
   string,
   string,
   string,
+  string | undefined,
 ];
 
-const signIn = await signInWith(await loadFactory(name, fakeOrigin, libDirectory), scope);
+// What Logto's core has loaded before it imports any connector, and both packages import.
+if (preload === 'host') {
+  await import('@logto/connector-kit');
+  await import('zod');
+}
+const importStart = performance.now();
+await import(
+  name === 'official'
+    ? import.meta.resolve('@logto/connector-xiaomi')
+    : pathToFileURL(path.join(libDirectory, 'index.js')).href
+);
+const importMs = performance.now() - importStart;
 
+const { ConnectorError, signInWith } = await import('./connectors.ts');
+const setupStart = performance.now();
+const signIn = await signInWith(name, scope, fakeOrigin, libDirectory);
+const setupMs = performance.now() - setupStart;
+
+const collectGarbage = (globalThis as { gc?: () => void }).gc!;
 /** What Logto got from the last sign-in: the user info fields that were filled in. */
 let fields: string[] = [];
 
-const filledFields = (user: SocialUserInfo): string[] => [
-  ...Object.keys(user).filter((key) => key !== 'rawData'),
-  ...(user.rawData && typeof user.rawData === 'object' && 'openId' in user.rawData
-    ? ['openId']
-    : []),
-];
-
-type Drive = Pick<
-  Extract<WorkerCommand, { type: 'run' }>,
-  'codes' | 'concurrency' | 'tolerant' | 'pauseMs'
->;
-
-/**
- * Runs every code through `signIn`, `concurrency` at a time; returns each sign-in's latency, and
- * the failures of a tolerant run (any other run stops at the first).
- */
-const drive = async ({ codes, concurrency, tolerant, pauseMs }: Drive) => {
+const run = async ({ codes, concurrency, pauseMs = 0 }: WorkerMessage & { type: 'run' }) => {
+  // The previous run's garbage is collected before, not during, this one.
+  collectGarbage();
   const latencies = new Float64Array(codes.length);
   const failures: RunResult['failures'] = [];
   let next = 0;
@@ -52,92 +93,53 @@ const drive = async ({ codes, concurrency, tolerant, pauseMs }: Drive) => {
       try {
         last = await signIn(codes[index]!);
       } catch (error: unknown) {
-        if (!tolerant) throw error;
-        failures.push(
-          error instanceof ConnectorError
-            ? { code: error.code, connectorError: true }
-            : { connectorError: false },
-        );
+        failures.push(error instanceof ConnectorError ? { code: error.code } : {});
       }
       latencies[index] = performance.now() - start;
       if (pauseMs) await sleep(pauseMs);
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, lane));
-  fields = last ? filledFields(last) : fields;
-  return { latencies, failures };
-};
-
-const collectGarbage = (globalThis as { gc?: () => void }).gc;
-
-const run = async (
-  command: Extract<WorkerCommand, { type: 'run' }>,
-): Promise<WorkerReply & { type: 'run' }> => {
-  // The previous run's garbage is collected before, not during, this one.
-  collectGarbage?.();
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
-  const { latencies, failures } = await drive(command);
+  await Promise.all(Array.from({ length: concurrency }, lane));
   const wallMs = performance.now() - start;
   const cpu = process.cpuUsage(cpuBefore);
-  latencies.sort();
-  const result: RunResult = {
-    concurrency: command.concurrency,
-    latencyMs: command.latencyMs,
-    signIns: command.codes.length,
+  if (last) {
+    fields = Object.keys(last).filter((key) => key !== 'rawData');
+    if (last.rawData && typeof last.rawData === 'object' && 'openId' in last.rawData) {
+      fields.push('openId');
+    }
+  }
+  return {
+    signIns: codes.length,
     wallMs,
     cpuUs: cpu.user + cpu.system,
     cpuSystemUs: cpu.system,
-    latencies: [...latencies],
+    latencies: [...latencies.sort()],
     fields,
     failures,
-  };
-  return { type: 'run', result };
+  } satisfies RunResult;
 };
 
-const sampleMemory = async (
-  command: Extract<WorkerCommand, { type: 'sample' }>,
-): Promise<WorkerReply & { type: 'sample' }> => {
-  if (!collectGarbage) {
-    throw new Error('a memory sample needs --expose-gc');
-  }
+const sample = async (): Promise<MemorySample> => {
   // The connections the fake just closed are gone from the pool once their close events ran.
   await sleep(200);
   // Twice: the first full collection may leave finalizers whose targets the second one frees.
   collectGarbage();
   collectGarbage();
-  // A snapshot leaves V8 bookkeeping behind: the first one is taken before its sample, so that
-  // every sample includes it, and the last one after.
-  if (command.snapshot?.when === 'before') writeHeapSnapshot(command.snapshot.file);
   const { heapUsed, rss } = process.memoryUsage();
-  if (command.snapshot?.when === 'after') writeHeapSnapshot(command.snapshot.file);
-  return { type: 'sample', sample: { signIns: command.signIns, heapUsed, rss } };
+  const code = getHeapSpaceStatistics()
+    .filter((space) => /code|trusted/.test(space.space_name))
+    .reduce((sum, space) => sum + space.space_used_size, 0);
+  return { heapUsed, code, rss };
 };
 
-const reply = (message: WorkerReply) => process.send!(message);
-
-process.on('message', (command: WorkerCommand) => {
-  const answer = async (): Promise<WorkerReply | undefined> => {
-    switch (command.type) {
-      case 'run':
-        return run(command);
-      case 'sample':
-        return sampleMemory(command);
-      case 'heap-growth': {
-        const growth = await heapGrowth(command.before, command.after);
-        await Promise.all([rm(command.before), rm(command.after)]);
-        return { type: 'heap-growth', growth };
-      }
-      case 'exit':
-        // Keep-alive sockets would keep the process alive.
-        process.exit(0);
-    }
-  };
-  answer().then(
-    (message) => message && reply(message),
-    (error: unknown) =>
-      reply({ type: 'error', message: error instanceof Error ? error.stack! : String(error) }),
+process.on('message', (message: WorkerMessage) => {
+  (message.type === 'run' ? run(message) : sample()).then(
+    (answer) => process.send!(answer),
+    (error: unknown) => process.send!({ type: 'error', message: String(error) }),
   );
 });
-
-reply({ type: 'ready' });
+// main.ts lets go of a worker by disconnecting; keep-alive sockets would keep it alive.
+process.on('disconnect', () => process.exit(0));
+process.send!({ type: 'ready', importMs, setupMs } satisfies Ready);
