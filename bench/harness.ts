@@ -131,7 +131,8 @@ export const startWorker = async (
       }
       return result;
     },
-    sample: async () => ask<MemorySample>({ type: 'sample' }),
+    sample: async (snapshots: { snapshotBefore?: string; snapshotAfter?: string }) =>
+      ask<MemorySample>({ type: 'sample', ...snapshots }),
     exit: async () => {
       child.disconnect();
       await exited;

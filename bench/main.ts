@@ -3,7 +3,7 @@
 // only their own CPU and memory are counted.
 //   node --import tsx bench/main.ts <built lib/ directory> [--quick] [--write] [--profile]
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -17,6 +17,7 @@ import {
   summarise,
   writeReport,
   type Cell,
+  type MemoryRun,
   type Results,
 } from './report.ts';
 import { rewriteCostNs } from './route-official.ts';
@@ -57,6 +58,29 @@ const load = os.loadavg()[0]!.toFixed(1);
 const fake = await startFake();
 const rows = scopes.flatMap((scope) => connectors.map((name) => ({ name, scope })));
 
+/**
+ * What a heap snapshot holds, in bytes: JavaScript data (objects, arrays, strings, closures...)
+ * and compiled code (bytecode, machine code and their metadata). V8's own bookkeeping (hidden,
+ * synthetic, object shapes) is neither.
+ */
+const heapKinds = async (file: string) => {
+  const { snapshot, nodes } = JSON.parse(await readFile(file, 'utf8')) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
+    nodes: number[];
+  };
+  const fields = snapshot.meta.node_fields;
+  const [types] = snapshot.meta.node_types;
+  const [typeField, sizeField] = [fields.indexOf('type'), fields.indexOf('self_size')];
+  const kinds = { data: 0, code: 0 };
+  for (let index = 0; index < nodes.length; index += fields.length) {
+    const type = types[nodes[index + typeField]!]!;
+    const size = nodes[index + sizeField]!;
+    if (type === 'code') kinds.code += size;
+    else if (!['hidden', 'synthetic', 'object shape'].includes(type)) kinds.data += size;
+  }
+  return kinds;
+};
+
 /** Mints the codes, then runs them with the fake's latency set. */
 const runCell = async (
   worker: Worker,
@@ -90,14 +114,13 @@ const workers = await Promise.all(
 for (const worker of workers) {
   await runCell(worker, { concurrency: 8, latencyMs: 0, signIns: scaled(warmUpSignIns) });
 }
-const runs = new Map<string, RunResult[]>();
-const keyOf = (row: { name: string; scope: string }, cell: Cell) =>
-  `${row.name}|${row.scope}|${cell.concurrency}|${cell.latencyMs}`;
+/** Each cell's runs, by worker. */
+const runs = cells.map(() => workers.map((): RunResult[] => []));
 for (let round = 0; round < rounds; round++) {
-  for (const cell of cells) {
+  for (const [index, cell] of cells.entries()) {
     for (const worker of round % 2 ? [...workers].reverse() : workers) {
       const result = await runCell(worker, { ...cell, signIns: scaled(cell.signIns) });
-      runs.set(keyOf(worker, cell), [...(runs.get(keyOf(worker, cell)) ?? []), result]);
+      runs[index]![workers.indexOf(worker)]!.push(result);
       log(
         `${elapsed()}  round ${round + 1}  ${worker.name.padEnd(8)} scope ${worker.scope.padEnd(7)} ` +
           `c=${String(cell.concurrency).padEnd(2)} +${String(cell.latencyMs).padEnd(2)} ms: ` +
@@ -109,10 +132,8 @@ for (let round = 0; round < rounds; round++) {
 }
 await Promise.all(workers.map(async (worker) => worker.exit()));
 const results: Results = {
-  cells: cells.flatMap(({ concurrency, latencyMs }) =>
-    rows.map((row) =>
-      summarise(row, { concurrency, latencyMs }, runs.get(keyOf(row, { concurrency, latencyMs }))!),
-    ),
+  cells: cells.flatMap(({ concurrency, latencyMs }, index) =>
+    rows.map((row, worker) => summarise(row, { concurrency, latencyMs }, runs[index]![worker]!)),
   ),
   memory: [],
   memoryWarmUp: scaled(memoryWarmUpSignIns),
@@ -124,7 +145,13 @@ const results: Results = {
 
 // 2. Memory: a fresh process per connector and scope, heap sampled after full collections, each
 //    time after the fake closed its idle connections: the connector's pool is empty at every
-//    sample, so how many sockets it happened to hold does not pass for growth.
+//    sample, so how many sockets it happened to hold does not pass for growth. heapUsed also
+//    holds what V8 compiles and learns while it optimises, growing ~30 B per sign-in long after
+//    warm-up, and subtracting the code spaces (v8.getHeapSpaceStatistics) or the code statistics
+//    leaves ~25 B of it: feedback and shapes sit among the objects. Only a heap snapshot tells
+//    them apart, so the verdict is on snapshots at the first and last samples.
+const snapshots = path.join(root, '.cache', 'bench', 'snapshots');
+await mkdir(snapshots, { recursive: true });
 for (const row of rows) {
   // V8 drops the bytecode of functions it has not run for a while (start-up code), at a moment
   // of its choosing: a one-off step down of a megabyte that would pass for a trend.
@@ -133,22 +160,31 @@ for (const row of rows) {
   });
   await runCell(worker, { concurrency: 32, latencyMs: 0, signIns: scaled(memoryWarmUpSignIns) });
   const codes = await fake.mint(scaled(memorySignIns), row.scope);
-  const samples: Results['memory'][number]['samples'] = [];
+  const [before, after] = ['start', 'end'].map((moment) =>
+    path.join(snapshots, `${row.name}-${row.scope.replaceAll(' ', '')}-${moment}.heapsnapshot`),
+  ) as [string, string];
+  const samples: MemoryRun['samples'] = [];
   for (let done = 0; ; done += scaled(memorySampleEvery)) {
+    const last = done >= codes.length;
     fake.fake.closeIdleConnections();
-    samples.push({ signIns: done, ...(await worker.sample()) });
-    if (done >= codes.length) break;
+    const sample = await worker.sample({
+      snapshotBefore: done === 0 ? before : undefined,
+      snapshotAfter: last ? after : undefined,
+    });
+    samples.push({ signIns: done, ...sample });
+    if (last) break;
     await worker.run(codes.slice(done, done + scaled(memorySampleEvery)), { concurrency: 32 });
   }
   await worker.exit();
-  results.memory.push({ ...row, samples });
-  const [first, last] = [samples[0]!, samples.at(-1)!];
+  const [start, end] = [await heapKinds(before), await heapKinds(after)];
+  await Promise.all([rm(before), rm(after)]);
+  const growth = { data: end.data - start.data, code: end.code - start.code };
+  results.memory.push({ ...row, samples, ...growth });
   log(
     `${elapsed()}  ${row.name.padEnd(8)} scope ${row.scope.padEnd(7)} heap (MiB) every ` +
       `${scaled(memorySampleEvery)} sign-ins: ` +
       samples.map((sample) => (sample.heapUsed / 1024 / 1024).toFixed(2)).join(' ') +
-      `; data ${last.heapUsed - last.code - (first.heapUsed - first.code)} B, ` +
-      `code ${last.code - first.code} B`,
+      `; snapshots: data ${growth.data} B, code ${growth.code} B`,
   );
 }
 

@@ -27,7 +27,12 @@ export type CellSummary = Row &
     fields: string[];
   };
 
-export type MemoryRun = Row & { samples: (MemorySample & { signIns: number })[] };
+/** `data` and `code`: bytes gained between heap snapshots at the first and last sample. */
+export type MemoryRun = Row & {
+  samples: (MemorySample & { signIns: number })[];
+  data: number;
+  code: number;
+};
 
 export type ImportSample = {
   name: ConnectorName;
@@ -99,11 +104,8 @@ const medianImportMs = (results: Results, name: ConnectorName, host: boolean) =>
  */
 const flatBytesPerSignIn = 4;
 
-const data = (sample: MemorySample) => sample.heapUsed - sample.code;
-
-/** Heap without compiled code gained between the first and last memory samples, per sign-in. */
-const retainedPerSignIn = ({ samples }: MemoryRun): number =>
-  (data(samples.at(-1)!) - data(samples[0]!)) / samples.at(-1)!.signIns;
+/** Data retained per sign-in between the first and last memory samples (heap snapshots). */
+const retainedPerSignIn = ({ samples, data }: MemoryRun): number => data / samples.at(-1)!.signIns;
 
 /** The first fifth of the memory run (2,000 of 10,000 sign-ins) counts as warm-up. */
 const memoryWarmUpShare = 0.2;
@@ -123,85 +125,44 @@ const heapSlope = ({ samples: all }: MemoryRun): number => {
 
 // ---- targets ----
 
-export type Verdict = { target: string; measured: string; limit: string; pass: boolean };
+export type Verdict = ReturnType<typeof verdict>;
 
 const official1: Row = { name: 'official', scope: '1' };
 const ours1: Row = { name: 'ours', scope: '1' };
 const ours1346: Row = { name: 'ours', scope: '1 3 4 6' };
 
-const ratio = (target: string, value: number, reference: number, limit: number): Verdict => ({
+const verdict = (target: string, measured: string, limit: string, pass: boolean) => ({
   target,
-  measured: `${(value / reference).toFixed(2)}x`,
-  limit: `≤ ${limit.toFixed(2)}x`,
-  pass: value / reference <= limit,
+  measured,
+  limit,
+  pass,
 });
 
-const successShare = (row: NetworkRow | undefined) =>
-  row ? (row.signIns - row.failed) / row.signIns : Number.NaN;
-
-/** Issue 11's targets (networks.ts). */
-const networkTargets = (rows: NetworkRow[]): Verdict[] => {
-  const find = (scenario: Scenario, name: ConnectorName) =>
-    rows.find((entry) => entry.scenario === scenario && entry.name === name);
-  const ours = rows.filter((entry) => entry.name === 'ours');
-  const lead = successShare(find('faults', 'ours')) - successShare(find('faults', 'official'));
-  const slowest = Math.max(
-    ...ours
-      .filter((entry) => entry.scenario === 'faults' || entry.scenario === 'faultsAfter')
-      .map((entry) => entry.slowestMs),
+const ratio = (target: string, value: number, reference: number, limit: number): Verdict =>
+  verdict(
+    target,
+    `${(value / reference).toFixed(2)}x`,
+    `≤ ${limit.toFixed(2)}x`,
+    value / reference <= limit,
   );
-  const failed = (scenario: Scenario): Verdict => {
-    const entry = find(scenario, 'ours');
-    return {
-      target: `Sign-ins failed, ours: ${scenarios[scenario]}`,
-      measured: String(entry?.failed),
-      limit: '0',
-      pass: entry?.failed === 0,
-    };
-  };
-  const proxied = find('proxy', 'ours');
-  const direct = find('noProxy', 'ours');
-  const notConnectorErrors = ours.reduce((sum, entry) => sum + entry.notConnectorErrors, 0);
-  return [
-    {
-      target: `Sign-ins that succeed, ours minus official: ${scenarios.faults}`,
-      measured: `${lead >= 0 ? '+' : ''}${(lead * 100).toFixed(1)} pt`,
-      limit: '≥ +10 pt',
-      pass: lead >= 0.1,
-    },
-    {
-      target: 'Slowest sign-in with broken answers, ours',
-      measured: `${(slowest / 1000).toFixed(2)} s`,
-      limit: '≤ 10.5 s',
-      pass: slowest <= 10_500,
-    },
-    {
-      target: 'Failures that are not a ConnectorError, ours, every network',
-      measured: String(notConnectorErrors),
-      limit: '0',
-      pass: notConnectorErrors === 0,
-    },
-    failed('idleClosing'),
-    failed('closeAfterAnswer'),
-    {
-      target: `Xiaomi calls through the proxy, ours: ${scenarios.proxy}`,
-      measured: `${proxied?.throughProxy}/${proxied?.calls}`,
-      limit: 'all',
-      pass: proxied !== undefined && proxied.calls! > 0 && proxied.throughProxy === proxied.calls,
-    },
-    {
-      target: `Xiaomi calls through the proxy, ours: ${scenarios.noProxy}`,
-      measured: `${direct?.throughProxy}/${direct?.calls}`,
-      limit: 'none',
-      pass: direct !== undefined && direct.calls! > 0 && direct.throughProxy === 0,
-    },
-  ];
-};
 
 export const evaluateTargets = (results: Results): Verdict[] => {
   const cpu = (row: Row, concurrency: number) =>
     findCell(results, row, { concurrency, latencyMs: 0 }).cpuUs;
   const p50 = (row: Row) => findCell(results, row, { concurrency: 1, latencyMs: 50 }).p50Ms;
+  const retained = (row: Row) =>
+    retainedPerSignIn(results.memory.find((memory) => same(memory, row))!);
+  // Issue 11's targets (networks.ts).
+  const { rows } = results.networks;
+  const network = (scenario: Scenario, name: ConnectorName = 'ours') =>
+    rows.find((entry) => entry.scenario === scenario && entry.name === name)!;
+  const success = (entry: NetworkRow) => (entry.signIns - entry.failed) / entry.signIns;
+  const lead = success(network('faults')) - success(network('faults', 'official'));
+  const slowest = Math.max(network('faults').slowestMs, network('faultsAfter').slowestMs);
+  const notConnectorErrors = rows
+    .filter((entry) => entry.name === 'ours')
+    .reduce((sum, entry) => sum + entry.notConnectorErrors, 0);
+  const [proxied, direct] = [network('proxy'), network('noProxy')];
   return [
     ...[1, 32].flatMap((concurrency) => [
       ratio(
@@ -229,16 +190,52 @@ export const evaluateTargets = (results: Results): Verdict[] => {
       medianImportMs(results, 'official', true),
       1,
     ),
-    ...[ours1, ours1346].map((row): Verdict => {
-      const retained = retainedPerSignIn(results.memory.find((memory) => same(memory, row))!);
-      return {
-        target: `JavaScript data retained per sign-in after warm-up, ours at ${row.scope}`,
-        measured: `${retained.toFixed(2)} B`,
-        limit: `< ${flatBytesPerSignIn} B`,
-        pass: retained < flatBytesPerSignIn,
-      };
-    }),
-    ...networkTargets(results.networks.rows),
+    ...[ours1, ours1346].map((row) =>
+      verdict(
+        `JavaScript data retained per sign-in after warm-up, ours at ${row.scope}`,
+        `${retained(row).toFixed(2)} B`,
+        `< ${flatBytesPerSignIn} B`,
+        retained(row) < flatBytesPerSignIn,
+      ),
+    ),
+    verdict(
+      `Sign-ins that succeed, ours minus official: ${scenarios.faults}`,
+      `${lead >= 0 ? '+' : ''}${(lead * 100).toFixed(1)} pt`,
+      '≥ +10 pt',
+      lead >= 0.1,
+    ),
+    verdict(
+      'Slowest sign-in with broken answers, ours',
+      `${(slowest / 1000).toFixed(2)} s`,
+      '≤ 10.5 s',
+      slowest <= 10_500,
+    ),
+    verdict(
+      'Failures that are not a ConnectorError, ours, every network',
+      String(notConnectorErrors),
+      '0',
+      notConnectorErrors === 0,
+    ),
+    ...(['idleClosing', 'closeAfterAnswer'] as const).map((scenario) =>
+      verdict(
+        `Sign-ins failed, ours: ${scenarios[scenario]}`,
+        String(network(scenario).failed),
+        '0',
+        network(scenario).failed === 0,
+      ),
+    ),
+    verdict(
+      `Xiaomi calls through the proxy, ours: ${scenarios.proxy}`,
+      `${proxied.throughProxy}/${proxied.calls}`,
+      'all',
+      proxied.calls! > 0 && proxied.throughProxy === proxied.calls,
+    ),
+    verdict(
+      `Xiaomi calls through the proxy, ours: ${scenarios.noProxy}`,
+      `${direct.throughProxy}/${direct.calls}`,
+      'none',
+      direct.calls! > 0 && direct.throughProxy === 0,
+    ),
   ];
 };
 
@@ -270,11 +267,7 @@ const table = (header: string[], rows: string[][]): string =>
 const networkSection = ({ networks }: Results): string[] => [
   '### Real networks',
   '',
-  'Both connectors at scope `1` against the fake Xiaomi as networks break it (bench/networks.ts): ' +
-    'broken answers (HTML 5xx pages, resets, stalls that never end, garbage, Xiaomi error ' +
-    'envelopes; 32 sign-ins at a time), connections dropped without a word, and an HTTPS fake ' +
-    'under `xiaomi.invalid`, a name only the CONNECT proxy on loopback resolves. A failed ' +
-    'sign-in is one that reached Logto as an error.',
+  'Both connectors at scope `1`; a failed sign-in is one that reached Logto as an error.',
   '',
   table(
     ['Network', 'Connector', 'Signed in', 'Failed, by code', 'Slowest', 'Calls via the proxy'],
@@ -290,10 +283,8 @@ const networkSection = ({ networks }: Results): string[] => [
     ]),
   ),
   '',
-  'A sign-in right after the fake closed every idle connection (new TCP and TLS connections, ' +
-    'as after a quiet spell) next to the one right after it, over HTTPS on loopback, median of ' +
-    `${networks.coldStarts[0]?.samples} pairs. On loopback a handshake costs little; across the ` +
-    'internet to Xiaomi it costs round trips.',
+  'A sign-in right after the fake closed every idle connection, next to the one right after ' +
+    `it, over HTTPS on loopback: medians of ${networks.coldStarts[0]?.samples} pairs.`,
   '',
   table(
     ['Connector', 'On new connections', 'Warm'],
@@ -335,10 +326,8 @@ export const generated = (results: Results, verdicts: Verdict[]): string => {
     '',
     '### Sign-ins',
     '',
-    `CPU is the connector process's own (user + system, all threads, garbage collection included), ` +
-      `per sign-in: the median over ${results.cells[0]!.rounds} rounds. Latency percentiles pool ` +
-      `every sign-in of every round. A sign-in is Logto's two calls, \`getAuthorizationUri\` ` +
-      'then `getUserInfo`.',
+    `CPU per sign-in: the median over ${results.cells[0]!.rounds} rounds. Latency percentiles ` +
+      'pool every sign-in of every round.',
     '',
     table(
       [
@@ -384,13 +373,8 @@ export const generated = (results: Results, verdicts: Verdict[]): string => {
     '',
     '### Start-up',
     '',
-    `Each sample is a fresh process (${importsOf(results, 'ours', true).length} per connector ` +
-      'and row, connectors alternating). Import: `await import()` of the file Logto imports, ' +
-      '`lib/index.js`. "As Logto imports it": `@logto/connector-kit` and `zod`, which Logto has ' +
-      'loaded before it imports any connector and which both packages import, are loaded first, ' +
-      'so the time is what the package adds to Logto’s start. "Alone": nothing loaded first; ' +
-      'connector-kit is then most of the time. First sign-in: right after the import, in the same ' +
-      'process, scope `1` (lazy imports, first connections and cold code included).',
+    `A fresh process per sample, ${importsOf(results, 'ours', true).length} per connector and ` +
+      'row. "As Logto imports it": with `@logto/connector-kit` and `zod` loaded first.',
     '',
     table(
       ['Connector', 'Import', 'Median', 'Min–max', 'Ratio', 'First sign-in, median'],
@@ -412,18 +396,10 @@ export const generated = (results: Results, verdicts: Verdict[]): string => {
     '',
     '### Memory',
     '',
-    'A fresh process per row (`--expose-gc --no-flush-bytecode`), ' +
-      `${results.memoryWarmUp} sign-ins of warm-up, then sign-ins at concurrency 32 with ` +
-      `\`heapUsed\` sampled every ${memoryEvery}, each time after the fake closed its idle ` +
-      'keep-alive connections and two full garbage collections. `heapUsed` includes the code V8 ' +
-      'compiles while it optimises, which keeps growing a little long after warm-up; its slope is ' +
-      `over the last ${Math.round((1 - memoryWarmUpShare) * 100)}% of the run. Compiled code is ` +
-      'what V8’s code and trusted spaces (bytecode, machine code, deoptimisation data) gained ' +
-      'between the first and the last sample; retained data is what the rest of the heap gained, ' +
-      `per sign-in: what the sign-ins left behind. Flat means under ${flatBytesPerSignIn} bytes ` +
-      'of it per sign-in: the least a sign-in could leave behind, one empty object, is 12 to 16 ' +
-      'bytes; Node’s timer lists and queues, holding whatever the last requests left pending, ' +
-      'make up to about 1 byte per sign-in either way.',
+    `A fresh process per row, ${results.memoryWarmUp} sign-ins of warm-up, then \`heapUsed\` ` +
+      `every ${memoryEvery} sign-ins; the slope over the last ` +
+      `${Math.round((1 - memoryWarmUpShare) * 100)}% of the run. Retained data and compiled code: ` +
+      'what heap snapshots at the first and the last sample differ by.',
     '',
     table(
       [
@@ -441,7 +417,7 @@ export const generated = (results: Results, verdicts: Verdict[]): string => {
         ...memory.samples.slice(1).map((sample) => (sample.heapUsed / 1024 / 1024).toFixed(2)),
         `${heapSlope(memory).toFixed(1)} B per sign-in`,
         `${retainedPerSignIn(memory).toFixed(2)} B per sign-in`,
-        `${((memory.samples.at(-1)!.code - memory.samples[0]!.code) / 1024).toFixed(0)} KiB`,
+        `${(memory.code / 1024).toFixed(0)} KiB`,
         mib(memory.samples.at(-1)!.rss),
       ]),
     ),

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { writeHeapSnapshot } from 'node:v8';
 
 import type { SocialUserInfo } from '@logto/connector-kit';
 
@@ -17,8 +17,8 @@ import type { ConnectorName } from './connectors.ts';
 export type WorkerMessage =
   /** Runs the codes `concurrency` at a time, with a pause after each sign-in in each lane. */
   | { type: 'run'; codes: string[]; concurrency: number; pauseMs?: number }
-  /** The heap after full collections. */
-  | { type: 'sample' };
+  /** The heap after full collections; heap snapshots written before or after it is read. */
+  | { type: 'sample'; snapshotBefore?: string; snapshotAfter?: string };
 
 export type Ready = {
   type: 'ready';
@@ -43,11 +43,7 @@ export type RunResult = {
   failures: { code?: string }[];
 };
 
-/**
- * `heapUsed` and, within it, V8's compiled code and its metadata (the code and trusted spaces:
- * bytecode, machine code, deoptimisation data), which keeps growing while V8 optimises.
- */
-export type MemorySample = { heapUsed: number; code: number; rss: number };
+export type MemorySample = { heapUsed: number; rss: number };
 
 const [name, scope, fakeOrigin, libDirectory, preload] = process.argv.slice(2) as [
   ConnectorName,
@@ -121,21 +117,22 @@ const run = async ({ codes, concurrency, pauseMs = 0 }: WorkerMessage & { type: 
   } satisfies RunResult;
 };
 
-const sample = async (): Promise<MemorySample> => {
+const sample = async ({ snapshotBefore, snapshotAfter }: WorkerMessage & { type: 'sample' }) => {
   // The connections the fake just closed are gone from the pool once their close events ran.
   await sleep(200);
   // Twice: the first full collection may leave finalizers whose targets the second one frees.
   collectGarbage();
   collectGarbage();
+  // A snapshot leaves V8 bookkeeping behind: the first one is taken before its sample, so that
+  // every sample includes it, and the last one after.
+  if (snapshotBefore) writeHeapSnapshot(snapshotBefore);
   const { heapUsed, rss } = process.memoryUsage();
-  const code = getHeapSpaceStatistics()
-    .filter((space) => /code|trusted/.test(space.space_name))
-    .reduce((sum, space) => sum + space.space_used_size, 0);
-  return { heapUsed, code, rss };
+  if (snapshotAfter) writeHeapSnapshot(snapshotAfter);
+  return { heapUsed, rss } satisfies MemorySample;
 };
 
 process.on('message', (message: WorkerMessage) => {
-  (message.type === 'run' ? run(message) : sample()).then(
+  (message.type === 'run' ? run(message) : sample(message)).then(
     (answer) => process.send!(answer),
     (error: unknown) => process.send!({ type: 'error', message: String(error) }),
   );
