@@ -27,12 +27,6 @@ export const redirectUri = 'https://logto.bench.local/callback/xiaomi';
 
 type Factory = CreateConnector<SocialConnector>;
 
-/** The file Logto imports for each package: `lib/index.js`. */
-export const packageEntry = (name: ConnectorName, libDirectory: string): string =>
-  name === 'official'
-    ? import.meta.resolve('@logto/connector-xiaomi')
-    : pathToFileURL(path.join(libDirectory, 'index.js')).href;
-
 /**
  * The connector's factory, talking to the fake. The official is routed by rewriting origins in
  * fetch's dispatcher (route-official.ts); ours is given the fake's origin through the endpoints
@@ -45,7 +39,8 @@ const loadFactory = async (
 ): Promise<Factory> => {
   if (name === 'official') {
     await routeOfficialToFake(fakeOrigin);
-    return ((await import(packageEntry(name, libDirectory))) as { default: Factory }).default;
+    const official = import.meta.resolve('@logto/connector-xiaomi');
+    return ((await import(official)) as { default: Factory }).default;
   }
   const testing = (await import(pathToFileURL(path.join(libDirectory, 'testing.js')).href)) as {
     createXiaomiConnector: (options: {

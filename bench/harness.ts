@@ -96,7 +96,16 @@ export const startWorker = async (
   const script = path.join(root, '.cache', 'bench', 'js', 'worker.mjs');
   const child = spawn(
     process.execPath,
-    ['--expose-gc', ...execArgv, script, name, scope, origin, libDirectory, host ? 'host' : ''],
+    [
+      '--expose-gc',
+      ...execArgv,
+      script,
+      name,
+      scope,
+      origin,
+      libDirectory,
+      ...(host ? ['host'] : []),
+    ],
     { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } },
   );
   const exited = once(child, 'exit');
@@ -107,13 +116,13 @@ export const startWorker = async (
   const ask = async <Answer>(message?: WorkerMessage): Promise<Answer> => {
     const answer = once(child, 'message');
     if (message) child.send(message);
-    const [reply] = (await Promise.race([answer, died])) as [
-      Answer | { type: 'error'; message: string },
-    ];
-    if (reply && typeof reply === 'object' && 'type' in reply && reply.type === 'error') {
-      throw new Error(`worker ${name} at scope ${scope}: ${reply.message}`);
+    const [reply] = (await Promise.race([answer, died])) as [Answer & { type?: string }];
+    if (reply.type === 'error') {
+      throw new Error(
+        `worker ${name} at scope ${scope}: ${(reply as { message?: string }).message}`,
+      );
     }
-    return reply as Answer;
+    return reply;
   };
   const ready = await ask<Ready>();
   return {
