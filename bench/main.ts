@@ -1,6 +1,7 @@
-// The benchmark's orchestrator, run by scripts/bench.mjs under Node 22 with tsx. It hosts the fake
-// Xiaomi and measures nothing itself: each connector runs in worker processes (worker.ts), and
-// only their own CPU and memory are counted.
+// The benchmark's orchestrator, run by scripts/bench.mjs under Node 22 with tsx (the fake uses
+// TypeScript syntax Node's type stripping rejects). It hosts the fake Xiaomi and measures nothing
+// itself: each connector runs in worker processes (worker.ts), and only their own CPU and memory
+// are counted.
 //   node --import tsx bench/main.ts <built lib/ directory> [--quick] [--write] [--profile]
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
