@@ -1,12 +1,5 @@
-import {
-  ConnectorConfigFormItemType,
-  type ConnectorConfigFormItem,
-  type GetConnectorConfig,
-} from '@logto/connector-kit';
+import { ConnectorConfigFormItemType, type ConnectorConfigFormItem } from '@logto/connector-kit';
 import { z } from 'zod';
-
-import { fromLogto } from './budget.ts';
-import { ConnectorFailure } from './errors.ts';
 
 /**
  * Xiaomi scopes are numeric ids. `1` (user/profile) carries the unionId, the only identity this
@@ -171,20 +164,21 @@ export type ConnectorConfig = XiaomiConfig & { scopes: string[] };
 export const describeConfigIssues = (error: z.ZodError): string =>
   error.issues.map((issue) => issue.message).join(' ');
 
-/** The config Logto holds for this connector, within the time `signal` allows. */
-export const readConfig = async (
-  getConfig: GetConnectorConfig,
-  factoryId: string,
-  signal: AbortSignal,
-): Promise<ConnectorConfig> => {
-  const config = await fromLogto('getConfig', async () => getConfig(factoryId), signal);
+/**
+ * The config Logto holds for this connector, validated and with its scopes normalised; or, for an
+ * `invalid-config` failure, what the admin must fix.
+ */
+export const parseConfig = (
+  config: unknown,
+):
+  | { ok: true; config: ConnectorConfig }
+  | { ok: false; description: string; issues: { path: string; message: string }[] } => {
   const result = configGuard.safeParse(config);
-  if (!result.success) {
-    throw new ConnectorFailure({
-      kind: 'invalid-config',
-      description: describeConfigIssues(result.error),
-      issues: result.error.issues.map(({ path, message }) => ({ path: path.join('.'), message })),
-    });
-  }
-  return { ...result.data, scopes: requestedScopes(result.data.scope) };
+  return result.success
+    ? { ok: true, config: { ...result.data, scopes: requestedScopes(result.data.scope) } }
+    : {
+        ok: false,
+        description: describeConfigIssues(result.error),
+        issues: result.error.issues.map(({ path, message }) => ({ path: path.join('.'), message })),
+      };
 };

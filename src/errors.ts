@@ -1,6 +1,6 @@
 import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 
-import { openApiPaths } from './endpoints.ts';
+import { openApiPaths } from './constant.ts';
 
 /** The step of the sign-in that failed; it tells an admin which Xiaomi call to look at. */
 export type Step = 'callback' | 'token' | 'refresh' | 'profile' | 'openId' | 'phoneAndEmail';
@@ -185,7 +185,7 @@ export type Failure =
   | { kind: 'internal'; operation: string; cause: unknown };
 
 /**
- * A failure on its way to the connector's boundary (create-connector.ts), which makes it the
+ * A failure on its way to the connector's boundary (index.ts), which makes it the
  * ConnectorError: only there are all the secrets of the operation known (the client secret, the
  * code, the tokens, the mac_key), so only there can outside text be redacted of every one of them
  * before it is shortened.

@@ -1,3 +1,8 @@
+/**
+ * The transport: one HTTP exchange on Node's own client, its answer bounded in size and time. It
+ * knows nothing of Logto or of what Xiaomi's answers mean; on a failure it tells only whether the
+ * server can have read the request, which is what the retry rule (xiaomi.ts) needs.
+ */
 import type * as NodeHttp from 'node:http';
 import type { Agent, AgentOptions, IncomingMessage, request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
@@ -58,11 +63,9 @@ type Transport = {
 const idleSocketMs = 4000;
 
 /**
- * Node's own HTTP client, not got (whose per-request layers kept this connector above half the
- * official connector's CPU per sign-in, docs/benchmarks.md) nor fetch (what the official
- * connector runs on, through ky, at more than twice this connector's CPU per sign-in). Loaded at
- * the first sign-in: Logto imports every installed connector when it boots, and most never sign
- * anyone in.
+ * Node's own HTTP client rather than got or fetch: their per-request layers cost more CPU than the
+ * rest of a sign-in (docs/benchmarks.md). Loaded at the first sign-in: Logto imports every
+ * installed connector when it boots, and most never sign anyone in.
  *
  * The agents take Node's own proxy settings from its global agents: Node builds those with
  * `proxyEnv` (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) when NODE_USE_ENV_PROXY=1 or --use-env-proxy is

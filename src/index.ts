@@ -1,8 +1,9 @@
 /**
  * The connector, read top to bottom: step 1 (`getAuthorizationUri`), then steps 2 to 5 of a
  * sign-in (callback, token exchange, Open API calls, Logto's user info), then token refresh.
- * Logto loads `lib/index.js` and takes its default export; tests, the demo and the benchmark point
- * `createXiaomiConnector` at a fake Xiaomi (`src/testing.ts`).
+ * Here Logto meets the connector: its callbacks are bounded in time here, and whatever fails
+ * leaves here as a ConnectorError. Logto loads `lib/index.js` and takes its default export; tests,
+ * the demo and the benchmark point `createXiaomiConnector` at a fake Xiaomi (`src/testing.ts`).
  */
 
 import {
@@ -15,17 +16,19 @@ import {
   type TokenResponse,
 } from '@logto/connector-kit';
 
-import { startAuthorization } from './authorization-uri.ts';
-import { timeLimit } from './budget.ts';
-import { readCallback } from './callback.ts';
-import { configGuard, grantedScopes, readConfig } from './config.ts';
-import { defaultTimeoutMs, xiaomiEndpoints, type XiaomiEndpoints } from './endpoints.ts';
+import { readCallback, startAuthorization, type Session } from './authorization.ts';
+import { configGuard, grantedScopes, parseConfig, type ConnectorConfig } from './config.ts';
+import { defaultTimeoutMs, metadata, xiaomiEndpoints, type XiaomiEndpoints } from './constant.ts';
 import { ConnectorFailure, toConnectorError } from './errors.ts';
-import { metadata } from './metadata.ts';
-import { fetchXiaomiUser } from './open-api.ts';
-import { requestToken } from './token.ts';
-import { toSocialUserInfo } from './user-info.ts';
-import { isTokenText, type XiaomiToken } from './xiaomi-response.ts';
+import { fetchXiaomiUser, toSocialUserInfo } from './user-info.ts';
+import {
+  callXiaomi,
+  decodeTokenResponse,
+  isTokenText,
+  timeLimit,
+  type Budget,
+  type XiaomiToken,
+} from './xiaomi.ts';
 
 export type XiaomiConnectorOptions = {
   /** Only tests, the demo and benchmarks change these; the package always talks to Xiaomi. */
@@ -36,6 +39,43 @@ export type XiaomiConnectorOptions = {
    */
   timeoutMs?: number;
 };
+
+/**
+ * One of Logto's own callbacks, which nothing else bounds: a `getConfig` or `getSession` that never
+ * settles must not hold the sign-in page forever. Settles like it, or fails with `logto-timeout`
+ * once `signal` aborts. A callback that throws synchronously (Logto's `notImplemented`) or returns
+ * a plain value is taken as it is.
+ */
+const fromLogto = async <T>(
+  call: 'getConfig' | 'getSession' | 'setSession',
+  run: () => T | Promise<T>,
+  signal: AbortSignal,
+): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const timedOut = () => {
+      reject(new ConnectorFailure({ kind: 'logto-timeout', call }));
+    };
+    if (signal.aborted) {
+      timedOut();
+      return;
+    }
+    signal.addEventListener('abort', timedOut, { once: true });
+    const settle = () => {
+      signal.removeEventListener('abort', timedOut);
+    };
+    new Promise<T>((ran) => {
+      ran(run());
+    }).then(
+      (value) => {
+        settle();
+        resolve(value);
+      },
+      (error: unknown) => {
+        settle();
+        reject(error);
+      },
+    );
+  });
 
 /**
  * Whatever escapes the flow reaches Logto as a ConnectorError: anything else skips Logto's error
@@ -62,6 +102,45 @@ const asConnectorErrors = async <T>(
       sensitive,
     );
   }
+};
+
+/** The code from the callback (step 3), or a stored refresh token (token storage). */
+type Grant = { code: string } | { refreshToken: string };
+
+/**
+ * Step 3, and every refresh: a grant for Xiaomi's tokens. A POST with a form body, as Logto's own
+ * Xiaomi connector does in production: Xiaomi's docs show GET, but a POST keeps the client secret
+ * out of URLs and proxy logs.
+ */
+const requestToken = async (
+  tokenEndpoint: string,
+  config: ConnectorConfig,
+  redirectUri: string,
+  grant: Grant,
+  budget: Budget,
+): Promise<XiaomiToken> => {
+  const refresh = 'refreshToken' in grant;
+  const form = new URLSearchParams({
+    client_id: config.clientId,
+    client_secret: config.clientSecret,
+    redirect_uri: redirectUri,
+    ...(refresh
+      ? { grant_type: 'refresh_token', refresh_token: grant.refreshToken }
+      : { grant_type: 'authorization_code', code: grant.code }),
+  });
+  return callXiaomi(
+    refresh ? 'refresh' : 'token',
+    {
+      method: 'POST',
+      url: tokenEndpoint,
+      form: form.toString(),
+      // A refresh token works once: a failed refresh must tell whether Xiaomi read it, which a
+      // reused connection cannot (http.ts).
+      ownConnection: refresh,
+    },
+    decodeTokenResponse,
+    budget,
+  );
 };
 
 const macKeyOf = (token: XiaomiToken): string => {
@@ -91,6 +170,31 @@ export const createXiaomiConnector = (
   const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
 
   return async ({ getConfig }) => {
+    const readConfig = async (signal: AbortSignal): Promise<ConnectorConfig> => {
+      const parsed = parseConfig(
+        await fromLogto('getConfig', async () => getConfig(metadata.id), signal),
+      );
+      if (!parsed.ok) {
+        const { description, issues } = parsed;
+        throw new ConnectorFailure({ kind: 'invalid-config', description, issues });
+      }
+      return parsed.config;
+    };
+
+    /** Step 1: where the browser goes, once what the callback needs is in Logto's session. */
+    const authorizationUri: SocialConnector['getAuthorizationUri'] = async (payload, setSession) =>
+      asConnectorErrors('getAuthorizationUri', async () => {
+        const budget = timeLimit(timeoutMs);
+        try {
+          const config = await readConfig(budget.signal);
+          return await startAuthorization(endpoints.authorize, config, payload, async (session) =>
+            fromLogto('setSession', async () => setSession(session), budget.signal),
+          );
+        } finally {
+          budget.clear();
+        }
+      });
+
     /** Steps 2 to 5: callback, token exchange, Open API calls, Logto's user info. */
     const signIn = async (
       data: unknown,
@@ -99,14 +203,16 @@ export const createXiaomiConnector = (
     ): Promise<{ token: XiaomiToken; userInfo: SocialUserInfo }> => {
       const budget = timeLimit(timeoutMs);
       try {
-        const callback = await readCallback(data, getSession, sensitive, budget.signal);
-        const config = await readConfig(getConfig, metadata.id, budget.signal);
+        const session: Session['get'] = async () =>
+          fromLogto('getSession', getSession, budget.signal);
+        const callback = await readCallback(data, session, sensitive);
+        const config = await readConfig(budget.signal);
         sensitive.push(config.clientSecret);
         const token = await requestToken(
           endpoints.token,
           config,
           callback.redirectUri,
-          { grantType: 'authorization_code', code: callback.code },
+          { code: callback.code },
           budget,
         );
         sensitive.push(token.accessToken, token.refreshToken ?? '', token.macKey ?? '');
@@ -128,18 +234,15 @@ export const createXiaomiConnector = (
     };
 
     /** Token storage: Xiaomi's refresh tokens work once, so the new one goes back to Logto. */
-    const refresh = async (
-      refreshTokenValue: unknown,
-      sensitive: string[],
-    ): Promise<TokenResponse> => {
+    const refresh = async (refreshToken: unknown, sensitive: string[]): Promise<TokenResponse> => {
       // Logto passes what it stored; anything but a token would be sent to Xiaomi with the secret.
-      if (!isTokenText(refreshTokenValue)) {
+      if (!isTokenText(refreshToken)) {
         throw new ConnectorFailure({ kind: 'unusable-refresh-token' });
       }
-      sensitive.push(refreshTokenValue);
+      sensitive.push(refreshToken);
       const budget = timeLimit(timeoutMs);
       try {
-        const config = await readConfig(getConfig, metadata.id, budget.signal);
+        const config = await readConfig(budget.signal);
         sensitive.push(config.clientSecret);
         if (!config.redirectUri) {
           throw new ConnectorFailure({ kind: 'no-refresh-redirect-uri' });
@@ -149,7 +252,7 @@ export const createXiaomiConnector = (
           endpoints.token,
           config,
           config.redirectUri,
-          { grantType: 'refresh_token', refreshToken: refreshTokenValue },
+          { refreshToken },
           budget,
         );
         return toTokenResponse(token);
@@ -162,24 +265,7 @@ export const createXiaomiConnector = (
       metadata,
       type: ConnectorType.Social,
       configGuard,
-      getAuthorizationUri: async (payload, setSession) =>
-        asConnectorErrors('getAuthorizationUri', async () => {
-          // Logto's own callbacks are bounded like a sign-in's: a getConfig that never settles
-          // must not hold the sign-in page forever.
-          const budget = timeLimit(timeoutMs);
-          try {
-            const config = await readConfig(getConfig, metadata.id, budget.signal);
-            return await startAuthorization(
-              endpoints.authorize,
-              config,
-              payload,
-              setSession,
-              budget.signal,
-            );
-          } finally {
-            budget.clear();
-          }
-        }),
+      getAuthorizationUri: authorizationUri,
       getUserInfo: async (data, getSession) =>
         asConnectorErrors(
           'getUserInfo',
@@ -190,9 +276,9 @@ export const createXiaomiConnector = (
           const { token, userInfo } = await signIn(data, getSession, sensitive);
           return { tokenResponse: toTokenResponse(token), userInfo };
         }),
-      getAccessTokenByRefreshToken: async (refreshTokenValue) =>
+      getAccessTokenByRefreshToken: async (refreshToken) =>
         asConnectorErrors('getAccessTokenByRefreshToken', async (sensitive) =>
-          refresh(refreshTokenValue, sensitive),
+          refresh(refreshToken, sensitive),
         ),
     };
   };

@@ -3,5 +3,5 @@
  * at a fake Xiaomi. Logto only ever loads `lib/index.js`, whose endpoints are Xiaomi's real hosts.
  */
 export { createXiaomiConnector, type XiaomiConnectorOptions } from './index.ts';
-export type { XiaomiEndpoints } from './endpoints.ts';
+export type { XiaomiEndpoints } from './constant.ts';
 export { meaningOf, xiaomiErrorTable } from './errors.ts';

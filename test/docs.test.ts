@@ -130,7 +130,7 @@ describe('docs/errors.md tables', () => {
 
 describe('docs/errors.md', () => {
   const text = readFileSync('docs/errors.md', 'utf8');
-  const source = readFileSync('src/callback.ts', 'utf8');
+  const source = readFileSync('src/authorization.ts', 'utf8');
   const reasons = [...source.matchAll(/kind: 'bad-callback',\s*reason:\s*'([^']+)'/g)].map(
     ([, reason]) => reason!,
   );
@@ -140,7 +140,7 @@ describe('docs/errors.md', () => {
     expect(text).toContain(`"${(data as { hint: string }).hint}"`);
   });
 
-  it('finds every bad callback of src/callback.ts', () => {
+  it('finds every bad callback of src/authorization.ts', () => {
     expect(reasons).toHaveLength(source.match(/kind: 'bad-callback'/g)?.length ?? 0);
     expect(reasons.length).toBeGreaterThan(0);
   });

@@ -23,7 +23,7 @@ import {
 } from '../scripts/logto-releases.mjs';
 import type { LogtoRelease } from '../scripts/logto-releases.mjs';
 import { node22 } from '../scripts/node22.mjs';
-import { metadata } from '../src/metadata.ts';
+import { metadata } from '../src/constant.ts';
 import {
   createInstance,
   linkModules,

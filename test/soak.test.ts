@@ -2,7 +2,7 @@
  * 300 sign-ins, 32 at a time, against a fake Xiaomi that breaks a fifth of its answers to the
  * connector, half of them after Xiaomi has done its part (a code spent). Each failure is traced to
  * the broken answer that decided it and checked against the connector's own error table, so the
- * soak tests the error mapping and the retry rule (src/budget.ts) too.
+ * soak tests the error mapping and the retry rule (src/xiaomi.ts) too.
  */
 import { inspect } from 'node:util';
 
@@ -120,7 +120,7 @@ const allowedCodes = (entry: RequestLogEntry): string[] => {
   }
 };
 
-/** The faults a second attempt may cure (src/budget.ts): not Xiaomi's own verdicts. */
+/** The faults a second attempt may cure (src/xiaomi.ts): not Xiaomi's own verdicts. */
 const retryable = (entry: RequestLogEntry | undefined): boolean =>
   entry?.fault !== undefined && entry.fault !== 'errorEnvelope';
 
@@ -203,7 +203,7 @@ const checkOutcomes = (outcomes: readonly Outcome[], log: readonly RequestLogEnt
       continue;
     }
     // Nothing broke, yet the sign-in ran out of time: the machine was too busy to answer in time.
-    // At least one attempt then spent its whole limit (40% of the budget, src/budget.ts), and a
+    // At least one attempt then spent its whole limit (40% of the budget, src/xiaomi.ts), and a
     // second one may have failed sooner, when the budget left it less.
     expect(outcome.error.code, context).toBe(ConnectorErrorCodes.General);
     expect(outcome.ms, context).toBeGreaterThanOrEqual(timeoutMs * 0.4 - 50);

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 
-import { createNonce, macAuthorization, macText } from '../../src/open-api.ts';
+import { createNonce, macAuthorization, macText } from '../../src/user-info.ts';
 import {
   accessToken,
   baseConfig,

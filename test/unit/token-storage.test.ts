@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 
-import { metadata } from '../../src/metadata.ts';
+import { metadata } from '../../src/constant.ts';
 import {
   accessToken,
   baseConfig,

@@ -1,9 +1,59 @@
-import type { ConnectorSession, GetSession } from '@logto/connector-kit';
+/**
+ * Steps 1 and 2: the trip through Xiaomi's consent page. Step 1 saves what the callback will need
+ * in Logto's session and sends the browser to Xiaomi; step 2 reads what comes back, as Logto posts
+ * it. Logto's `getSession` and `setSession` arrive here already bounded in time (index.ts).
+ */
+import { ConnectorErrorCodes, type ConnectorSession } from '@logto/connector-kit';
 
-import { fromLogto, isNotImplemented } from './budget.ts';
-import { requestedScopes } from './config.ts';
+import { requestedScopes, type ConnectorConfig } from './config.ts';
 import { ConnectorFailure } from './errors.ts';
-import { decodeErrorField, isTokenText } from './xiaomi-response.ts';
+import { decodeErrorField, isTokenText } from './xiaomi.ts';
+
+/**
+ * Logto's admin and "my account" APIs pass `notImplemented` from `@logto/cli` as `getSession`
+ * and `setSession`: they keep no session by design.
+ */
+const isNotImplemented = (error: unknown): boolean =>
+  (error as { code?: unknown } | null)?.code === ConnectorErrorCodes.NotImplemented;
+
+/** Logto's session, read and written within the operation's time. */
+export type Session = {
+  get: () => Promise<unknown>;
+  set: (session: ConnectorSession) => Promise<void>;
+};
+
+/**
+ * Step 1: the Xiaomi consent page the browser is sent to, once the callback's needs are saved:
+ * the exact redirect URI (Xiaomi compares it on the token exchange), the state to check, and the
+ * scopes asked for, in case Xiaomi's token answer omits `scope`.
+ */
+export const startAuthorization = async (
+  authorizeEndpoint: string,
+  config: ConnectorConfig,
+  { state, redirectUri, scope }: { state: string; redirectUri: string; scope?: string },
+  setSession: Session['set'],
+): Promise<string> => {
+  // A scope passed by the caller overrides the configured one; scope 1 is kept either way.
+  const scopes = scope === undefined ? config.scopes : requestedScopes(scope);
+  try {
+    await setSession({ redirectUri, state, scope: scopes.join(' ') });
+  } catch (error: unknown) {
+    // Logto's "my account" API keeps no session, and its callback comes back with a
+    // `getSession` that throws the same way.
+    if (!isNotImplemented(error)) {
+      throw error;
+    }
+  }
+  const query = new URLSearchParams({
+    client_id: config.clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: scopes.join(' '),
+    state,
+    skip_confirm: String(config.skipConfirm ?? false),
+  });
+  return `${authorizeEndpoint}?${query.toString()}`;
+};
 
 export type Callback = {
   code: string;
@@ -30,13 +80,10 @@ const noSignIn = () =>
  * "my account" APIs throw `ConnectorError(not_implemented)` (synchronously): there the callback's
  * own redirect URI is all there is.
  */
-const readSession = async (
-  getSession: GetSession,
-  signal: AbortSignal,
-): Promise<ConnectorSession | undefined> => {
+const readSession = async (getSession: Session['get']): Promise<ConnectorSession | undefined> => {
   let session: unknown;
   try {
-    session = await fromLogto('getSession', getSession, signal);
+    session = await getSession();
   } catch (error: unknown) {
     if (isNotImplemented(error)) {
       return undefined;
@@ -60,9 +107,8 @@ const readSession = async (
  */
 export const readCallback = async (
   data: unknown,
-  getSession: GetSession,
+  getSession: Session['get'],
   sensitive: string[],
-  signal: AbortSignal,
 ): Promise<Callback> => {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new ConnectorFailure({ kind: 'bad-callback', reason: 'no callback data' });
@@ -88,7 +134,7 @@ export const readCallback = async (
     });
   }
 
-  const session = await readSession(getSession, signal);
+  const session = await readSession(getSession);
   if (session && callback.state !== undefined && callback.state !== session.state) {
     throw new ConnectorFailure({
       kind: 'bad-callback',

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 
 import { redact } from '../../src/errors.ts';
-import { decodeOpenApiResponse, decodeTokenResponse } from '../../src/xiaomi-response.ts';
+import { decodeOpenApiResponse, decodeTokenResponse } from '../../src/xiaomi.ts';
 
 const ok = (body: string) => ({ status: 200, body });
 
 describe('decoding Xiaomi’s answers', () => {
   it('takes the first of two keys that differ only by stray spaces', () => {
-    const decoded = decodeTokenResponse('token', ok('{"access_token":"a","access_token ":"b"}'));
+    const decoded = decodeTokenResponse(ok('{"access_token":"a","access_token ":"b"}'));
     expect(decoded).toMatchObject({ ok: true, value: { accessToken: 'a' } });
   });
 
   it('reads expires_in sent as a numeric string, a documented Xiaomi quirk', () => {
-    const decoded = decodeTokenResponse('token', ok('{"access_token":"a","expires_in":"60"}'));
+    const decoded = decodeTokenResponse(ok('{"access_token":"a","expires_in":"60"}'));
     expect(decoded).toMatchObject({ ok: true, value: { expiresIn: 60 } });
   });
 
@@ -30,7 +30,7 @@ describe('decoding Xiaomi’s answers', () => {
     ['a mac_key array', '{"access_token":"a","mac_key":["k"]}', 'mac_key'],
     ['expires_in as text', '{"access_token":"a","expires_in":"soon"}', 'expires_in'],
   ])('refuses a token answer with %s: a wrong type is never coerced', (_, body, field) => {
-    const decoded = decodeTokenResponse('token', ok(body));
+    const decoded = decodeTokenResponse(ok(body));
     expect(decoded).toMatchObject({ ok: false, failure: { kind: 'unexpected' } });
     expect(JSON.stringify(decoded)).toContain(field);
   });
@@ -44,7 +44,6 @@ describe('decoding Xiaomi’s answers', () => {
     'never reads an error field that is %s as success, even beside an access token',
     (_, error) => {
       const decoded = decodeTokenResponse(
-        'token',
         ok(JSON.stringify({ error, access_token: 'a', error_description: 'x' })),
       );
       expect(decoded).toMatchObject({ ok: false, failure: { kind: 'xiaomi', xiaomiCode: error } });
@@ -57,7 +56,6 @@ describe('decoding Xiaomi’s answers', () => {
     ['text', 'bad'],
   ])('never reads an Open API code that is %s as success', (_, code) => {
     const decoded = decodeOpenApiResponse(
-      'profile',
       ok(JSON.stringify({ result: 'ok', code, data: { unionId: 'u' } })),
     );
     expect(decoded).toMatchObject({ ok: false, failure: { kind: 'xiaomi' } });
@@ -65,16 +63,13 @@ describe('decoding Xiaomi’s answers', () => {
 
   it('treats error code 0, as a number or a string, as success in an Open API envelope', () => {
     for (const code of [0, '0']) {
-      const decoded = decodeOpenApiResponse(
-        'profile',
-        ok(JSON.stringify({ code, data: { unionId: 'u' } })),
-      );
+      const decoded = decodeOpenApiResponse(ok(JSON.stringify({ code, data: { unionId: 'u' } })));
       expect(decoded).toEqual({ ok: true, value: { unionId: 'u' } });
     }
   });
 
   it('reads a numeric code sent as a string as the number, a documented Xiaomi quirk', () => {
-    const decoded = decodeTokenResponse('token', ok('{"error":" 96013 "}'));
+    const decoded = decodeTokenResponse(ok('{"error":" 96013 "}'));
     expect(decoded).toMatchObject({ ok: false, failure: { xiaomiCode: 96013 } });
   });
 
@@ -82,10 +77,7 @@ describe('decoding Xiaomi’s answers', () => {
     ['true', true],
     ['"error"', 'error'],
   ])('refuses an envelope whose result is %s without a code', (_, result) => {
-    const decoded = decodeOpenApiResponse(
-      'profile',
-      ok(JSON.stringify({ result, data: { unionId: 'u' } })),
-    );
+    const decoded = decodeOpenApiResponse(ok(JSON.stringify({ result, data: { unionId: 'u' } })));
     expect(decoded).toMatchObject({ ok: false, failure: { kind: 'unexpected' } });
   });
 });
