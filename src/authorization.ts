@@ -34,7 +34,7 @@ export const startAuthorization = async (
   setSession: Session['set'],
 ): Promise<string> => {
   // A scope passed by the caller overrides the configured one; scope 1 is kept either way.
-  const scopes = scope === undefined ? config.scopes : requestedScopes(scope);
+  const scopes = requestedScopes(scope === undefined ? config.scope : scope);
   try {
     await setSession({ redirectUri, state, scope: scopes.join(' ') });
   } catch (error: unknown) {
@@ -58,8 +58,8 @@ export const startAuthorization = async (
 export type Callback = {
   code: string;
   redirectUri: string;
-  /** Scopes requested in step 1, when the session still holds them. */
-  requestedScopes?: string[];
+  /** The scope requested in step 1, when the session still holds it. */
+  requestedScope?: string;
 };
 
 /** A redirect URI as Logto posts it: visible ASCII, bounded like any URL a browser sends. */
@@ -153,6 +153,6 @@ export const readCallback = async (
   return {
     code,
     redirectUri,
-    ...(typeof requested === 'string' && { requestedScopes: requestedScopes(requested) }),
+    ...(typeof requested === 'string' && { requestedScope: requested }),
   };
 };

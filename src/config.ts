@@ -25,9 +25,12 @@ export const requestedScopes = (scope: string | undefined): string[] => {
  * What Xiaomi granted: the token response's `scope` when it sends one (the user or Xiaomi may
  * narrow the request), otherwise what was asked for.
  */
-export const grantedScopes = (granted: string | undefined, requested: string[]): Set<string> => {
+export const grantedScopes = (
+  granted: string | undefined,
+  requested: string | undefined,
+): Set<string> => {
   const ids = granted?.split(/[\s,]+/).filter((id) => /^\d+$/.test(id)) ?? [];
-  return new Set(ids.length > 0 ? ids : requested);
+  return new Set(ids.length > 0 ? ids : requestedScopes(requested));
 };
 
 type FormItem = Omit<ConnectorConfigFormItem, 'key' | 'required'>;
@@ -146,8 +149,6 @@ export const configGuard = z.object(
   },
 );
 
-export type XiaomiConfig = z.infer<typeof configGuard>;
-
 export const formItems: ConnectorConfigFormItem[] = Object.entries(fields).map(
   ([key, field]: [string, Field]) =>
     ({
@@ -157,8 +158,8 @@ export const formItems: ConnectorConfigFormItem[] = Object.entries(fields).map(
     }) as ConnectorConfigFormItem,
 );
 
-/** The validated config with the scope list already normalised. */
-export type ConnectorConfig = XiaomiConfig & { scopes: string[] };
+/** The validated config. */
+export type ConnectorConfig = z.infer<typeof configGuard>;
 
 /** Describes every problem by its field, so an admin reading Logto's error knows what to fix. */
 export const describeConfigIssues = (error: z.ZodError): string =>
@@ -175,7 +176,7 @@ export const parseConfig = (
   | { ok: false; description: string; issues: { path: string; message: string }[] } => {
   const result = configGuard.safeParse(config);
   return result.success
-    ? { ok: true, config: { ...result.data, scopes: requestedScopes(result.data.scope) } }
+    ? { ok: true, config: result.data }
     : {
         ok: false,
         description: describeConfigIssues(result.error),

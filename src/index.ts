@@ -216,7 +216,7 @@ export const createXiaomiConnector = (
           budget,
         );
         sensitive.push(token.accessToken, token.refreshToken ?? '', token.macKey ?? '');
-        const granted = grantedScopes(token.scope, callback.requestedScopes ?? config.scopes);
+        const granted = grantedScopes(token.scope, callback.requestedScope ?? config.scope);
         const user = await fetchXiaomiUser(
           {
             openApiOrigin: endpoints.openApi,
