@@ -22,7 +22,7 @@ import {
   type Connector,
   type LogtoCaller,
 } from '../fake-logto/logto-host.ts';
-import { consentTo, knownProfileFields, wireForms } from './sign-in.ts';
+import { consentTo, knownProfileFields, nested, wireForms } from './sign-in.ts';
 
 const redirectUri = 'http://127.0.0.1/callback/xiaomi-properties';
 const accountCenterUri = 'http://127.0.0.1/account/callback/social/xiaomi-properties';
@@ -214,13 +214,6 @@ const hostileCode = fc.oneof(
   fc.array(scalar, { maxLength: 3 }),
   fc.dictionary(fc.string(), scalar, { maxKeys: 3 }),
 );
-const nested = (depth: number): unknown => {
-  let value: unknown = 'bottom';
-  for (let level = 0; level < depth; level++) {
-    value = { value };
-  }
-  return value;
-};
 const deep = fc.integer({ min: 1, max: 2000 }).map(nested);
 /** Masks that are not `*`, invisible characters, lists, quotes, and numbers of no certain country. */
 const lookalikes = fc.constantFrom(

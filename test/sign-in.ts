@@ -142,3 +142,12 @@ export const knownProfileFields: ReadonlySet<string> = new Set([
   'openId',
   'phone',
 ]);
+
+/** A value nested `depth` objects deep, as a hostile profile may send. */
+export const nested = (depth: number): unknown => {
+  let value: unknown = 'bottom';
+  for (let level = 0; level < depth; level++) {
+    value = { value };
+  }
+  return value;
+};

@@ -137,6 +137,13 @@ describe('mapping to Logto’s social user info', () => {
     ['a@exämple.com', undefined],
   ])('passes email %j to Logto only as %j: one real, unmasked address', (input, expected) => {
     expect(wellFormedEmail(input)).toBe(expected);
+    // Nor does a refused one reach Logto another way.
+    const user = toSocialUserInfo(
+      { profile: { unionId: 'u' }, phoneAndEmail: { email: input } },
+      all,
+    );
+    expect(user.email).toBe(expected);
+    expect(user.rawData).toEqual({ unionId: 'u' });
   });
 
   it.each([
