@@ -196,17 +196,8 @@ describe('the token endpoint', () => {
     expect(readTokenBody(response.body).access_token).toMatch(/^V3_/);
   });
 
-  it('issues more single-use codes for the same consent, for load tests', async () => {
-    await start();
-    const code = await codeFor();
-    const more = fake.issueCodesLike(code, 2);
-    expect(new Set([code, ...more]).size).toBe(3);
-    for (const each of more) {
-      expect(await exchange({ code: each })).toHaveProperty('access_token');
-      expect((await exchange({ code: each })).error).toBe(96013);
-    }
-  });
-
+  // More codes for one consent, for load tests (`issueCodesLike`): real-networks.test.ts and
+  // proxy.test.ts sign in with them.
   it.each([
     ['an unknown client_id', { client_id: '42' }, 96001],
     ['a wrong client_secret', { client_secret: 'wrong' }, 96003],
