@@ -3,7 +3,8 @@
  * Xiaomi over real loopback sockets, driven as Logto drives it (fake-logto/logto-host.ts):
  * whatever Xiaomi answers or a crafted callback link carries reaches no error, audit log, browser
  * or user account unredacted, unbounded or guessed. Each test reproduces one finding of issue 12
- * or 13; docs/security.md states the rules.
+ * or 13; those about decoding and mapping alone (values of the wrong type, emails, phones) are
+ * reproduced by test/unit/. docs/security.md states the rules.
  */
 import { ConnectorErrorCodes, socialUserInfoGuard } from '@logto/connector-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
