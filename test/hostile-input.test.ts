@@ -263,7 +263,7 @@ describe('an unexpected failure', () => {
 });
 
 describe('what the user reads and what the admin reads', () => {
-  it('the end user reads a short sentence in sentence case, without codes, steps or fixes', async () => {
+  it('the end user reads the connector’s sentence under Logto’s prefix, nothing Xiaomi said', async () => {
     const { attempt, query } = await consentTo(logto);
     cannedToken({ error: 96002, error_description: 'missing parameter' });
     const error = await failureOf(logto.finish(attempt, query), secrets);
