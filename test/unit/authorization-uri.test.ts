@@ -45,32 +45,24 @@ describe('getAuthorizationUri', () => {
     });
   });
 
-  it.each([
-    [
-      'always requests scope 1, first, even when the config omits it',
-      { scope: ' 3  6 3 ' },
-      undefined,
-      'scope',
-      '1 3 6',
-    ],
-    ['requests scope 1 when no scope is configured', { scope: undefined }, undefined, 'scope', '1'],
-    [
-      'lets a scope passed by the caller override the configured one, keeping scope 1',
-      { scope: '1 3' },
-      '6 16000',
-      'scope',
-      '1 6 16000',
-    ],
-    [
-      'sends skip_confirm=true when Skip confirm is on',
-      { skipConfirm: true },
-      undefined,
-      'skip_confirm',
-      'true',
-    ],
-  ])('%s', async (_, config, scope, parameter, expected) => {
-    const { url } = await authorize({ ...baseConfig, ...config }, scope);
-    expect(url.searchParams.get(parameter)).toBe(expected);
+  it('always requests scope 1, first, even when the config omits it', async () => {
+    const { url } = await authorize({ ...baseConfig, scope: ' 3  6 3 ' });
+    expect(url.searchParams.get('scope')).toBe('1 3 6');
+  });
+
+  it('requests scope 1 when no scope is configured', async () => {
+    const { url } = await authorize({ clientId, clientSecret: 's' });
+    expect(url.searchParams.get('scope')).toBe('1');
+  });
+
+  it('lets a scope passed by the caller override the configured one, keeping scope 1', async () => {
+    const { url } = await authorize({ ...baseConfig, scope: '1 3' }, '6 16000');
+    expect(url.searchParams.get('scope')).toBe('1 6 16000');
+  });
+
+  it('sends skip_confirm=true when Skip confirm is on', async () => {
+    const { url } = await authorize({ ...baseConfig, skipConfirm: true });
+    expect(url.searchParams.get('skip_confirm')).toBe('true');
   });
 
   it('saves the redirect URI, state and requested scopes for the callback step', async () => {
