@@ -1,9 +1,11 @@
 /**
  * The fake Xiaomi itself: that it answers as Xiaomi does and that its faults are what they claim,
  * for what the demo, the benchmark and the other tests rely on. What a sign-in already shows of
- * the fake (a code works once and for five minutes, refresh tokens once each, the ticked scopes,
- * MAC checks, HTTPS under xiaomi.invalid, stalls, canned answers) is left to e2e.test.ts,
- * real-networks.test.ts, proxy.test.ts and hostile-input.test.ts, which would fail without it.
+ * the fake is left to the tests that would fail without it: a code works once and for five
+ * minutes, refresh tokens once each, only the ticked scopes are granted, a signed call passes and
+ * an unsigned one does not, resets before and after Xiaomi's logic (e2e.test.ts); stalls,
+ * answers that stop half-way, kept-alive connections, the client port (real-networks.test.ts);
+ * HTTPS under xiaomi.invalid (proxy.test.ts); answers that never end (hostile-input.test.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 
