@@ -5,14 +5,14 @@
  * token storage and MAC signing, and the retry rule step by step. Unless a test names another
  * caller, it is Logto's sign-in page. What time and connections do is in real-networks.test.ts.
  */
-import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
+import { ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import type { FakeXiaomi } from '../fake-xiaomi/index.ts';
-import { ManualClock, startFakeXiaomi } from '../fake-xiaomi/index.ts';
+import type { FakeXiaomi, Faults } from '../fake-xiaomi/index.ts';
+import type { ConsentChoice } from '../fake-xiaomi/scripted-user.ts';
+import { ManualClock } from '../fake-xiaomi/index.ts';
 import { LogtoHost, logtoCallers, type Connector } from '../fake-logto/logto-host.ts';
-import { passConsent } from '../fake-xiaomi/scripted-user.ts';
-import { builtConnectorFor, consentTo, failureOf, signIn } from './sign-in.ts';
+import { consentTo, failureOf, signIn, startSignIns } from './sign-in.ts';
 
 const redirectUri = 'https://logto.example.com/callback/xiaomi-e2e';
 const accountCenterUri = 'https://logto.example.com/account/callback/social/xiaomi-e2e';
@@ -23,12 +23,11 @@ let connector: Connector;
 let logto: LogtoHost;
 
 beforeAll(async () => {
-  fake = await startFakeXiaomi({ now: clock.now, apps: [{ redirectUris: [redirectUri] }] });
-  connector = await builtConnectorFor(fake, async () => config);
-  logto = new LogtoHost(connector, {
-    origin: 'https://logto.example.com',
+  ({ fake, connector, logto } = await startSignIns({
     connectorId: 'xiaomi-e2e',
-  });
+    now: clock.now,
+    getConfig: async () => config,
+  }));
 });
 
 afterAll(async () => {
@@ -85,29 +84,28 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
       .filter((entry) => entry.path === '/oauth2/token')
       .map((entry) => entry.params['redirect_uri']);
 
-  it.each(logtoCallers)('Logto’s %s signs the user in', async (caller) => {
-    fake.clearLog();
-    expect((await signIn(logto, { caller })).id).toBe(fake.user.unionId);
-    expect(tokenRedirectUris()).toEqual([logto.callbackUri(caller)]);
-  });
+  /** The keys of the callback data each caller posts (fake-logto/logto-host.ts cites Logto's code). */
+  const postedKeys = {
+    'sign-in page': ['code', 'redirectUri'],
+    'account center': ['code', 'redirectUri', 'state'],
+    'admin API': ['code', 'redirectUri', 'state'],
+  };
 
-  it('the sign-in page posts { redirectUri, code } without state, and that signs the user in', async () => {
-    const { attempt, query } = await consentTo(logto);
-    expect(query).toHaveProperty('state');
-    const posted = logto.connectorData(attempt, query);
-    expect(Object.keys(posted).sort()).toEqual(['code', 'redirectUri']);
-    const userInfo = await connector.getUserInfo(posted, logto.getSession(attempt));
-    expect(userInfo.id).toBe(fake.user.unionId);
-  });
-
-  it('the account center posts state and its own callback URL, and that signs the user in', async () => {
-    const { attempt, query } = await consentTo(logto, { caller: 'account center' });
-    const posted = logto.connectorData(attempt, query);
-    expect(posted).toMatchObject({ state: attempt.state, redirectUri: accountCenterUri });
-    expect((await connector.getUserInfo(posted, logto.getSession(attempt))).id).toBe(
-      fake.user.unionId,
-    );
-  });
+  // Callbacks without a saved sign-in, with a forged state, or a not_implemented getSession, and a
+  // scope passed at step 1: test/unit/callback.test.ts and authorization-uri.test.ts.
+  it.each(logtoCallers)(
+    'Logto’s %s signs the user in from what it posts, the code exchanged for its own callback URL',
+    async (caller) => {
+      const { attempt, query } = await consentTo(logto, { caller });
+      const posted = logto.connectorData(attempt, query);
+      expect(Object.keys(posted).sort()).toEqual(postedKeys[caller]);
+      fake.clearLog();
+      expect((await connector.getUserInfo(posted, logto.getSession(attempt))).id).toBe(
+        fake.user.unionId,
+      );
+      expect(tokenRedirectUris()).toEqual([logto.callbackUri(caller)]);
+    },
+  );
 
   it('the sign-in page’s session is read once: the same callback posted twice fails without a second token call', async () => {
     const { attempt, query } = await consentTo(logto);
@@ -116,44 +114,6 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
     const error = await failureOf(logto.finish(attempt, query));
     expect(error.code).toBe(ConnectorErrorCodes.InvalidRequestParameters);
     expect(tokenRedirectUris()).toEqual([]);
-  });
-
-  it.each(['sign-in page', 'account center'] as const)(
-    'a callback for which no sign-in was started is refused on the %s',
-    async (caller) => {
-      const { query } = await consentTo(logto);
-      const elsewhere = await logto.start(caller);
-      // Nothing saved: what Logto holds when step 1 ran in another interaction or expired.
-      delete elsewhere.storage.connectorSession;
-      if (caller === 'account center') {
-        elsewhere.storage.connectorSession = {};
-      }
-      fake.clearLog();
-      const error = await failureOf(logto.finish(elsewhere, { ...query, state: elsewhere.state }));
-      expect(error.code).toBe(ConnectorErrorCodes.InvalidRequestParameters);
-      expect(JSON.stringify(error.data)).toContain('no sign-in');
-      expect(tokenRedirectUris()).toEqual([]);
-    },
-  );
-
-  it('a state that differs from the saved one is refused when a caller posts it', async () => {
-    const { attempt, query } = await consentTo(logto, { caller: 'account center' });
-    const error = await failureOf(
-      connector.getUserInfo(
-        { ...logto.connectorData(attempt, query), state: 'forged' },
-        logto.getSession(attempt),
-      ),
-    );
-    expect(error.code).toBe(ConnectorErrorCodes.InvalidRequestParameters);
-  });
-
-  it('the admin API’s getSession that throws not_implemented signs in with the posted redirect URI', async () => {
-    const { attempt, query } = await consentTo(logto, { caller: 'admin API' });
-    const posted = logto.connectorData(attempt, query);
-    expect(() => logto.getSession(attempt)()).toThrow(ConnectorError);
-    expect((await connector.getUserInfo(posted, logto.getSession(attempt))).id).toBe(
-      fake.user.unionId,
-    );
   });
 
   it('the account center through Logto 1.43’s shared callback URL (state ac_…) exchanges the code for the URL Xiaomi issued it to', async () => {
@@ -171,11 +131,6 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
     expect((await shared.finish(attempt, query)).id).toBe(fake.user.unionId);
     expect(tokenRedirectUris()).toEqual([redirectUri]);
   });
-
-  it('a scope the account center passes at step 1 is what Xiaomi is asked for', async () => {
-    const attempt = await logto.start('account center', { scope: '1 6' });
-    expect(new URL(attempt.authorizationUri).searchParams.get('scope')).toBe('1 6');
-  });
 });
 
 describe('each optional scope, granted or not', () => {
@@ -190,40 +145,22 @@ describe('each optional scope, granted or not', () => {
     6: () => fake.user.email,
   };
 
-  it.each([3, 4, 6] as const)('scope %i the user allows reaches Logto', async (scope) => {
+  const ways: [string, { choice?: ConsentChoice; permittedScopes?: number[] }][] = [
+    ['the user allows reaches Logto', {}],
+    ['the user unticks is absent', { choice: { decision: 'allow', scopes: [1] } }],
+    ['Xiaomi never granted the app is absent', { permittedScopes: [1] }],
+  ];
+
+  it.each(
+    ways.flatMap(([what, how]) => ([3, 4, 6] as const).map((scope) => [scope, what, how] as const)),
+  )('scope %i %s, and the sign-in succeeds', async (scope, what, { choice, permittedScopes }) => {
+    fake.setApp(permittedScopes ? { permittedScopes } : {});
     config.scope = `1 ${scope}`;
-    expect(scopes[scope](await signIn(logto))).toEqual(expected[scope]());
+    const userInfo = await signIn(logto, choice ? { choice } : {});
+    expect(userInfo.id).toBe(fake.user.unionId);
+    expect(scopes[scope](userInfo)).toEqual(what.endsWith('Logto') ? expected[scope]() : undefined);
   });
-
-  it.each([3, 4, 6] as const)(
-    'scope %i the user unticks is absent and the sign-in still succeeds',
-    async (scope) => {
-      config.scope = `1 ${scope}`;
-      const userInfo = await signIn(logto, { choice: { decision: 'allow', scopes: [1] } });
-      expect(userInfo.id).toBe(fake.user.unionId);
-      expect(scopes[scope](userInfo)).toBeUndefined();
-    },
-  );
-
-  it.each([3, 4, 6] as const)(
-    'scope %i Xiaomi never granted the app is absent and the sign-in still succeeds',
-    async (scope) => {
-      fake.setApp({ permittedScopes: [1] });
-      config.scope = `1 ${scope}`;
-      const userInfo = await signIn(logto);
-      expect(userInfo.id).toBe(fake.user.unionId);
-      expect(scopes[scope](userInfo)).toBeUndefined();
-    },
-  );
-
-  it('an account without a phone or email gives neither, not empty strings', async () => {
-    fake.setUser({ phone: '', email: '' });
-    config.scope = '1 4 6';
-    const userInfo = await signIn(logto);
-    expect(userInfo).not.toHaveProperty('phone');
-    expect(userInfo).not.toHaveProperty('email');
-    fake.setUser({ phone: '+8613800138000', email: 'leijun@example.com' });
-  });
+  // An account without a phone or email (Xiaomi's empty strings): test/unit/user-info.test.ts.
 });
 
 describe('a sign-in that fails', () => {
@@ -253,16 +190,7 @@ describe('a sign-in that fails', () => {
     expect(JSON.stringify(error.data)).toContain('96003');
   });
 
-  it('never leaves Xiaomi’s page when Logto’s callback URL is not registered there', async () => {
-    fake.setApp({ redirectUris: ['https://logto.example.com/callback/other'] });
-    const attempt = await logto.start('sign-in page');
-    expect(await passConsent(attempt.authorizationUri, { decision: 'allow' })).toEqual({
-      kind: 'refused',
-      status: 400,
-      xiaomiCode: 96010,
-    });
-  });
-
+  // Xiaomi's error page for a callback URL it does not know: test/fake-xiaomi.test.ts.
   it('fails with invalid_config when the admin API posts another redirect URI than the code’s', async () => {
     const other = 'https://logto.example.com/callback/proxied';
     fake.setApp({ redirectUris: [redirectUri, other] });
@@ -270,13 +198,6 @@ describe('a sign-in that fails', () => {
     const error = await failureOf(logto.finish({ ...attempt, redirectUri: other }, query));
     expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
     expect(JSON.stringify(error.data)).toContain('96010');
-  });
-
-  it('fails with invalid_config when the callback URL is unregistered before the exchange', async () => {
-    const { attempt, query } = await consentTo(logto);
-    fake.setApp({ redirectUris: [] });
-    const error = await failureOf(logto.finish(attempt, query));
-    expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
   });
 });
 
@@ -415,14 +336,23 @@ describe('when Xiaomi breaks', () => {
     expect(callsTo('/user/profile')).toBe(2);
   });
 
-  it('fails with social_invalid_access_token, without retrying, when the profile call answers 96008', async () => {
-    fake.setFaults({ openApiErrorCodes: [96008] });
-    fake.scriptFaults('/user/profile', ['errorEnvelope', 'none']);
-    expect((await failureOf(signIn(logto))).code).toBe(
-      ConnectorErrorCodes.SocialAccessTokenInvalid,
-    );
-    expect(callsTo('/user/profile')).toBe(1);
-  });
+  it.each([
+    ['token exchange', '/oauth2/token', { tokenErrorCodes: [96013] }, 'social_auth_code_invalid'],
+    [
+      'profile call',
+      '/user/profile',
+      { openApiErrorCodes: [96008] },
+      'social_invalid_access_token',
+    ],
+  ] as [string, string, Partial<Faults>, string][])(
+    'never retries a %s Xiaomi refused with one of its codes: it fails with the code’s error',
+    async (_, path, faults, code) => {
+      fake.setFaults(faults);
+      fake.scriptFaults(path, ['errorEnvelope', 'none']);
+      expect((await failureOf(signIn(logto))).code).toBe(code);
+      expect(callsTo(path)).toBe(1);
+    },
+  );
 
   it('never tries a token exchange a third time: reset twice, it fails with general, Xiaomi unreachable', async () => {
     fake.scriptFaults('/oauth2/token', ['reset', 'reset', 'none']);
@@ -433,28 +363,22 @@ describe('when Xiaomi breaks', () => {
     expect(callsTo('/oauth2/token')).toBe(2);
   });
 
-  it('fails with invalid_response, not a misleading 96013, when a 5xx came after Xiaomi redeemed the code', async () => {
-    fake.scriptFaults('/oauth2/token', ['html5xx'], 'after');
-    const error = await failureOf(signIn(logto));
-    expect(error.code).toBe(ConnectorErrorCodes.InvalidResponse);
-    expect(JSON.stringify(error.data)).not.toContain('96013');
-    expect(fake.requestLog.map((entry) => entry.xiaomiCode)).toContain(96013);
-  });
-
-  it('fails with general, not a misleading 96013, when the connection was reset after Xiaomi redeemed the code', async () => {
-    fake.scriptFaults('/oauth2/token', ['reset'], 'after');
-    const error = await failureOf(signIn(logto));
-    expect(error.code).toBe(ConnectorErrorCodes.General);
-    expect(JSON.stringify(error.data)).toContain('ECONNRESET');
-    expect(callsTo('/oauth2/token')).toBe(2);
-  });
-
-  it('never retries a token exchange Xiaomi refused with one of its codes', async () => {
-    fake.setFaults({ tokenErrorCodes: [96013] });
-    fake.scriptFaults('/oauth2/token', ['errorEnvelope', 'none']);
-    expect((await failureOf(signIn(logto))).code).toBe(ConnectorErrorCodes.SocialAuthCodeInvalid);
-    expect(callsTo('/oauth2/token')).toBe(1);
-  });
+  it.each([
+    ['a 5xx came', 'html5xx', 'invalid_response', 'HTML'],
+    ['the connection was reset', 'reset', 'general', 'ECONNRESET'],
+  ] as const)(
+    'fails, not with a misleading 96013, when %s after Xiaomi redeemed the code: with %s, naming the first failure',
+    async (_, kind, code, reason) => {
+      fake.scriptFaults('/oauth2/token', [kind], 'after');
+      const error = await failureOf(signIn(logto));
+      expect(error.code).toBe(code);
+      expect(JSON.stringify(error.data)).toContain(reason);
+      expect(JSON.stringify(error.data)).not.toContain('96013');
+      // The second attempt met the spent code.
+      expect(callsTo('/oauth2/token')).toBe(2);
+      expect(fake.requestLog.map((entry) => entry.xiaomiCode)).toContain(96013);
+    },
+  );
 
   it.each([
     [429, 'Too Many Requests', ConnectorErrorCodes.RateLimitExceeded],

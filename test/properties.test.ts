@@ -22,7 +22,7 @@ import {
   type Connector,
   type LogtoCaller,
 } from '../fake-logto/logto-host.ts';
-import { consentTo, knownProfileFields, wireForms } from './sign-in.ts';
+import { consentTo, knownProfileFields, nested, wireForms } from './sign-in.ts';
 
 const redirectUri = 'http://127.0.0.1/callback/xiaomi-properties';
 const accountCenterUri = 'http://127.0.0.1/account/callback/social/xiaomi-properties';
@@ -93,20 +93,12 @@ const placeholders = [
   '{mac}',
 ];
 
-const fillIn = (body: string): string => {
-  const [secret, token, mac] = [clientSecret, accessToken, macKey];
-  const values: Record<string, string> = {
-    '{secret}': secret,
-    '{secret:url}': encodeURIComponent(secret),
-    '{secret:form}': new URLSearchParams({ v: secret }).toString().slice(2),
-    '{code}': code,
-    '{code:url}': encodeURIComponent(code),
-    '{token}': token,
-    '{token:url}': encodeURIComponent(token),
-    '{mac}': mac,
-  };
-  return body.replace(/\{(?:secret|code|token|mac)(?::url|:form)?\}/g, (key) => values[key] ?? key);
-};
+const fillIn = (body: string): string =>
+  body.replace(/\{(secret|code|token|mac)(?::(url|form))?\}/g, (_, name: string, form?: string) => {
+    const value = { secret: clientSecret, code, token: accessToken, mac: macKey }[name] ?? '';
+    const [raw, url, formEncoded] = wireForms(value);
+    return (form === 'url' ? url : form === 'form' ? formEncoded : raw)!;
+  });
 
 const expectNoSensitive = (text: string) => {
   for (const value of sensitive.filter((value) => value !== '')) {
@@ -117,6 +109,20 @@ const expectNoSensitive = (text: string) => {
 };
 
 const userTexts = new Set<string>(Object.values(userMessages));
+
+/** A ConnectorError Logto can show: a known user text, a plain Xiaomi code, bounded, no secret. */
+const expectSafeError = (error: ConnectorError) => {
+  const data = error.data as { errorDescription?: unknown; xiaomiCode?: unknown };
+  expect(userTexts.has(data.errorDescription as string), String(data.errorDescription)).toBe(true);
+  expect(
+    data.xiaomiCode === undefined ||
+      Number.isSafeInteger(data.xiaomiCode) ||
+      (typeof data.xiaomiCode === 'string' && /^[A-Za-z0-9_.-]{1,40}$/.test(data.xiaomiCode)),
+  ).toBe(true);
+  const leaked = JSON.stringify(data) + error.message;
+  expect(leaked.length).toBeLessThan(4096);
+  expectNoSensitive(leaked);
+};
 
 type Settled = { userInfo: SocialUserInfo } | { error: ConnectorError };
 let successes = 0;
@@ -153,23 +159,7 @@ const settle = async (run: () => Promise<SocialUserInfo>): Promise<Settled> => {
     expect(phone === undefined || /^[1-9]\d{6,14}$/.test(phone)).toBe(true);
     expectNoSensitive(JSON.stringify(userInfo));
   } else {
-    const data = settled.error.data as {
-      errorDescription?: unknown;
-      xiaomiCode?: unknown;
-      [key: string]: unknown;
-    };
-    expect(typeof data.errorDescription).toBe('string');
-    expect(userTexts.has(data.errorDescription as string), String(data.errorDescription)).toBe(
-      true,
-    );
-    expect(
-      data.xiaomiCode === undefined ||
-        Number.isSafeInteger(data.xiaomiCode) ||
-        (typeof data.xiaomiCode === 'string' && /^[A-Za-z0-9_.-]{1,40}$/.test(data.xiaomiCode)),
-    ).toBe(true);
-    const leaked = JSON.stringify(data) + settled.error.message;
-    expect(leaked.length).toBeLessThan(4096);
-    expectNoSensitive(leaked);
+    expectSafeError(settled.error);
   }
   return settled;
 };
@@ -214,13 +204,6 @@ const hostileCode = fc.oneof(
   fc.array(scalar, { maxLength: 3 }),
   fc.dictionary(fc.string(), scalar, { maxKeys: 3 }),
 );
-const nested = (depth: number): unknown => {
-  let value: unknown = 'bottom';
-  for (let level = 0; level < depth; level++) {
-    value = { value };
-  }
-  return value;
-};
 const deep = fc.integer({ min: 1, max: 2000 }).map(nested);
 /** Masks that are not `*`, invisible characters, lists, quotes, and numbers of no certain country. */
 const lookalikes = fc.constantFrom(
@@ -478,10 +461,8 @@ describe('token refresh', () => {
             if (!(error instanceof ConnectorError)) {
               throw new Error(`not a ConnectorError: ${String(error)}`);
             }
-            const data = error.data as { errorDescription?: unknown; step?: unknown };
-            expect(userTexts.has(data.errorDescription as string)).toBe(true);
-            expect(data.step).toBe('refresh');
-            expectNoSensitive(JSON.stringify(data) + error.message);
+            expectSafeError(error);
+            expect(error.data).toMatchObject({ step: 'refresh' });
           }
           if (!usable) {
             expect((error as ConnectorError | undefined)?.code).toBe(

@@ -8,14 +8,11 @@ import { ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { FakeXiaomi, FakeXiaomiOptions } from '../fake-xiaomi/index.ts';
-import { startFakeXiaomi, tokenPrefix } from '../fake-xiaomi/index.ts';
-import { LogtoHost } from '../fake-logto/logto-host.ts';
-import { builtConnectorFor, consentTo, failureOf, signIn } from './sign-in.ts';
+import { tokenPrefix } from '../fake-xiaomi/index.ts';
+import { consentTo, failureOf, signIn, startSignIns } from './sign-in.ts';
 import { settleTo } from './soak-probes.ts';
 
-const origin = 'https://logto.example.com';
 const connectorId = 'xiaomi-networks';
-const redirectUri = `${origin}/callback/${connectorId}`;
 const fakes = new Set<FakeXiaomi>();
 
 afterEach(async () => {
@@ -31,11 +28,15 @@ const setUp = async (
     getConfig,
   }: { scope?: string; timeoutMs?: number; getConfig?: () => Promise<unknown> } = {},
 ) => {
-  const fake = await startFakeXiaomi({ apps: [{ redirectUris: [redirectUri] }], ...options });
+  let config = {};
+  const { fake, connector, logto, redirectUri } = await startSignIns({
+    connectorId,
+    getConfig: getConfig ?? (async () => config),
+    timeoutMs,
+    ...options,
+  });
   fakes.add(fake);
-  const config = { clientId: fake.app.clientId, clientSecret: fake.app.clientSecret, scope };
-  const connector = await builtConnectorFor(fake, getConfig ?? (async () => config), timeoutMs);
-  const logto = new LogtoHost(connector, { origin, connectorId });
+  config = { clientId: fake.app.clientId, clientSecret: fake.app.clientSecret, scope };
   /** `count` sign-ins one right after the other, as a busy Logto runs them. */
   const signInBackToBack = async (count: number) => {
     const { attempt, query } = await consentTo(logto);
@@ -54,7 +55,7 @@ const setUp = async (
     const userInfo = await logto.finish(attempt, query);
     return { userInfo, ms: performance.now() - begin };
   };
-  return { fake, connector, logto, timedSignIn, signInBackToBack };
+  return { fake, connector, logto, redirectUri, timedSignIn, signInBackToBack };
 };
 
 const sleep = async (ms: number) =>
@@ -144,32 +145,21 @@ describe('time', () => {
   );
 
   it.each([
-    [
-      'a token exchange that stalls twice',
-      (fake: FakeXiaomi) => {
-        fake.scriptFaults('/oauth2/token', ['stall', 'stall']);
-      },
-    ],
-    [
-      'a profile call that stalls twice',
-      (fake: FakeXiaomi) => {
-        fake.scriptFaults('/user/profile', ['stall', 'stall']);
-      },
-    ],
-    [
-      'a token answer that stops half-way',
-      (fake: FakeXiaomi) => {
-        fake.setCannedAnswer('/oauth2/token', {
-          status: 200,
-          body: `${tokenPrefix}{"access_`,
-          contentType: 'text/html',
-          ends: 'stalls',
-        });
-      },
-    ],
-  ])('%s fails the sign-in with general within its time bound', async (_, breakXiaomi) => {
+    ['a token exchange that stalls twice', '/oauth2/token', undefined],
+    ['a profile call that stalls twice', '/user/profile', undefined],
+    ['a token answer that stops half-way', '/oauth2/token', `${tokenPrefix}{"access_`],
+  ])('%s fails the sign-in with general within its time bound', async (_, path, halfAnswer) => {
     const { fake, logto } = await setUp({}, { timeoutMs: 400 });
-    breakXiaomi(fake);
+    if (halfAnswer === undefined) {
+      fake.scriptFaults(path, ['stall', 'stall']);
+    } else {
+      fake.setCannedAnswer(path, {
+        status: 200,
+        body: halfAnswer,
+        contentType: 'text/html',
+        ends: 'stalls',
+      });
+    }
     const { attempt, query } = await consentTo(logto);
     const begin = performance.now();
     const error = await failureOf(logto.finish(attempt, query));
@@ -212,7 +202,7 @@ describe('time', () => {
     async (step, call) => {
       // What Logto does when its database hangs: the callback's promise never settles.
       const never = async () => new Promise<never>(neverSettles);
-      const { fake, connector } = await setUp(
+      const { fake, connector, redirectUri } = await setUp(
         {},
         { timeoutMs: 300, ...(call === 'getConfig' && { getConfig: never }) },
       );

@@ -7,13 +7,19 @@ import { ConnectorError } from '@logto/connector-kit';
 import { expect } from 'vitest';
 
 import { loadBuiltConnector } from './built-connector.ts';
-import { defaultApp, type FakeXiaomi } from '../fake-xiaomi/index.ts';
+import {
+  defaultApp,
+  startFakeXiaomi,
+  type FakeApp,
+  type FakeXiaomi,
+  type FakeXiaomiOptions,
+} from '../fake-xiaomi/index.ts';
 import {
   auditLogError,
   bodySentToBrowser,
+  LogtoHost,
   messageShownToUser,
   type LogtoCaller,
-  type LogtoHost,
 } from '../fake-logto/logto-host.ts';
 import { passConsent, type ConsentChoice } from '../fake-xiaomi/scripted-user.ts';
 
@@ -25,6 +31,32 @@ export const builtConnectorFor = async (
 ) => {
   const { createXiaomiConnector } = await loadBuiltConnector();
   return createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs })({ getConfig });
+};
+
+/**
+ * A fake Xiaomi whose one app knows Logto's sign-in callback for `connectorId` (`app` adds to it),
+ * the built connector on it, and Logto around the connector.
+ */
+export const startSignIns = async ({
+  connectorId,
+  app = {},
+  getConfig,
+  timeoutMs,
+  ...options
+}: FakeXiaomiOptions & {
+  connectorId: string;
+  app?: Partial<FakeApp>;
+  getConfig: () => Promise<unknown>;
+  timeoutMs?: number;
+}) => {
+  const origin = 'https://logto.example.com';
+  const redirectUri = `${origin}/callback/${connectorId}`;
+  const fake = await startFakeXiaomi({
+    apps: [{ redirectUris: [redirectUri], ...app }],
+    ...options,
+  });
+  const connector = await builtConnectorFor(fake, getConfig, timeoutMs);
+  return { fake, connector, logto: new LogtoHost(connector, { origin, connectorId }), redirectUri };
 };
 
 export type Consent = {
@@ -110,3 +142,12 @@ export const knownProfileFields: ReadonlySet<string> = new Set([
   'openId',
   'phone',
 ]);
+
+/** A value nested `depth` objects deep, as a hostile profile may send. */
+export const nested = (depth: number): unknown => {
+  let value: unknown = 'bottom';
+  for (let level = 0; level < depth; level++) {
+    value = { value };
+  }
+  return value;
+};

@@ -16,27 +16,10 @@ import {
   throwingGetSession,
   tokenBody,
 } from './fixtures.ts';
-import { accountHost, mockProfile, mockToken } from './nock.ts';
+import { accountHost, mockProfile } from './nock.ts';
 
 describe('callback', () => {
-  it('signs in from { redirectUri, code } without state, as Logto’s sign-in page posts it', async () => {
-    mockToken();
-    mockProfile();
-    const connector = await makeConnector();
-    await expect(connector.getUserInfo(callback, signInSession)).resolves.toMatchObject({
-      id: 'union-1',
-    });
-  });
-
-  it('signs in from { code, state, redirectUri }, as Logto’s account center posts it', async () => {
-    mockToken();
-    mockProfile();
-    const connector = await makeConnector();
-    await expect(
-      connector.getUserInfo(accountCenterCallback, signInSession),
-    ).resolves.toMatchObject({ id: 'union-1' });
-  });
-
+  // Each of Logto's callers signing in with what its code posts: e2e.test.ts, over sockets.
   it.each([
     ['Logto’s sign-in page rejects with its RequestError', noSessionSaved],
     ['the account center resolves an empty session', sessionOf({})],
@@ -59,37 +42,36 @@ describe('callback', () => {
     nock.cleanAll();
   });
 
-  it('gives authorization_failed when the user denies consent (96012), naming the code for the admin', async () => {
-    const connector = await makeConnector();
-    const data = await expectConnectorError(
-      connector.getUserInfo(
-        { error: '96012', error_description: 'user denied', state: 'state-1', redirectUri },
-        signInSession,
-      ),
+  it.each([
+    [
+      'authorization_failed when the user denies consent (96012), naming the code for the admin',
+      '96012',
       'authorization_failed',
-    );
-    expect(data).toMatchObject({
-      step: 'callback',
-      xiaomiCode: 96012,
-      xiaomiError: 'OA_ACCESS_DENIED',
-    });
-  });
-
-  it('gives authorization_failed for a non-numeric error such as access_denied', async () => {
-    const connector = await makeConnector();
-    await expectConnectorError(
-      connector.getUserInfo({ error: 'access_denied', redirectUri }, signInSession),
+      { step: 'callback', xiaomiCode: 96012, xiaomiError: 'OA_ACCESS_DENIED' },
+    ],
+    [
+      'authorization_failed for a non-numeric error such as access_denied',
+      'access_denied',
       'authorization_failed',
-    );
-  });
-
-  it('gives invalid_config when Xiaomi redirects back with a redirect URI mismatch (96010)', async () => {
-    const connector = await makeConnector();
-    const data = await expectConnectorError(
-      connector.getUserInfo({ error: '96010', redirectUri }, signInSession),
+      {},
+    ],
+    [
+      'invalid_config when Xiaomi redirects back with a redirect URI mismatch (96010)',
+      '96010',
       'invalid_config',
-    );
-    expect(data.hint).toContain('/callback/');
+      { hint: expect.stringContaining('/callback/') as unknown },
+    ],
+  ])('gives %s', async (_, error, code, data) => {
+    const connector = await makeConnector();
+    expect(
+      await expectConnectorError(
+        connector.getUserInfo(
+          { error, error_description: 'user denied', state: 'state-1', redirectUri },
+          signInSession,
+        ),
+        code,
+      ),
+    ).toMatchObject(data);
   });
 
   it.each([
@@ -118,42 +100,30 @@ describe('callback', () => {
     expect(data.hint).toContain('state');
   });
 
-  it('prefers the redirect URI saved in the session over the posted one', async () => {
-    const token = nock(accountHost)
-      .post('/oauth2/token', (body: Record<string, string>) => body.redirect_uri === redirectUri)
-      .reply(200, tokenBody());
-    mockProfile();
-    const connector = await makeConnector();
-    await connector.getUserInfo(
-      { ...callback, redirectUri: 'https://evil.example.com/cb' },
+  it.each([
+    [
+      'prefers the redirect URI saved in the session over the posted one',
       signInSession,
-    );
-    expect(token.isDone()).toBe(true);
-  });
-
-  it('uses the posted redirect URI where getSession throws not_implemented', async () => {
+      redirectUri,
+    ],
+    [
+      'signs in with the posted redirect URI where getSession throws not_implemented, as on Logto’s admin and "my account" APIs',
+      throwingGetSession,
+      'https://other.example.com/cb',
+    ],
+  ])('%s', async (_, getSession, exchangedFor) => {
     const token = nock(accountHost)
-      .post(
-        '/oauth2/token',
-        (body: Record<string, string>) => body.redirect_uri === 'https://other.example.com/cb',
-      )
+      .post('/oauth2/token', (body: Record<string, string>) => body.redirect_uri === exchangedFor)
       .reply(200, tokenBody());
     mockProfile();
     const connector = await makeConnector();
-    await connector.getUserInfo(
-      { ...callback, redirectUri: 'https://other.example.com/cb' },
-      throwingGetSession,
-    );
+    await expect(
+      connector.getUserInfo(
+        { ...callback, redirectUri: 'https://other.example.com/cb' },
+        getSession,
+      ),
+    ).resolves.toMatchObject({ id: 'union-1' });
     expect(token.isDone()).toBe(true);
-  });
-
-  it('works when getSession throws not_implemented, as on Logto’s admin and "my account" APIs', async () => {
-    mockToken();
-    mockProfile();
-    const connector = await makeConnector();
-    await expect(connector.getUserInfo(callback, throwingGetSession)).resolves.toMatchObject({
-      id: 'union-1',
-    });
   });
 
   it('fails with a ConnectorError when neither the session nor the data has a redirect URI', async () => {

@@ -1,15 +1,83 @@
+// The config Logto validates (`configGuard`) and the console's form for it (`formItems`), both
+// derived from one declaration in src/config.ts, and the metadata Logto reads. The metadata guard,
+// the readme and the logos, as each supported Logto release loads them: install.test.ts.
+import { ConnectorConfigFormItemType } from '@logto/connector-kit';
 import { describe, expect, it } from 'vitest';
+import type { ZodTypeAny } from 'zod';
 
-import { configGuard, formItems } from '../../src/config.ts';
-import {
-  baseConfig,
-  callback,
-  expectConnectorError,
-  makeConnector,
-  signInSession,
-} from './fixtures.ts';
+import { configGuard, describeConfigIssues, formItems } from '../../src/config.ts';
+import createConnector from '../../src/index.ts';
+import { callback, expectConnectorError, makeConnector, signInSession } from './fixtures.ts';
 
-describe('config', () => {
+const signInLanguages = [
+  'ar',
+  'cs',
+  'de',
+  'en',
+  'es',
+  'fa-IR',
+  'fr',
+  'it',
+  'ja',
+  'ko',
+  'pl-PL',
+  'pt-BR',
+  'pt-PT',
+  'ru',
+  'th',
+  'tr-TR',
+  'uk-UA',
+  'zh-CN',
+  'zh-HK',
+  'zh-TW',
+];
+
+const shape: Record<string, ZodTypeAny> = configGuard.shape;
+
+const validConfig = { clientId: '2882303761520000001', clientSecret: 'AppSecret-1234==' };
+
+/** The field's name as the admin reads it in the form: the label without its "(…)" hint. */
+const fieldName = (key: string) =>
+  formItems.find((item) => item.key === key)!.label.replace(/\s*\(.*\)\s*$/, '');
+
+/**
+ * Values an admin can submit through the form or paste into the JSON editor (`undefined`: left
+ * out), and the fix the message names.
+ */
+const invalidInputs: [key: string, value: unknown, fix: string][] = [
+  ['clientId', undefined, 'Client ID is required: paste the AppID'],
+  ['clientId', '', 'Client ID must be the numeric AppID'],
+  ['clientId', 'my-app', 'Client ID must be the numeric AppID'],
+  ['clientId', '2882303761520000001 ', 'Client ID must be the numeric AppID'],
+  ['clientId', 'AppID: 2882303761520000001', 'Client ID must be the numeric AppID'],
+  ['clientId', 2882303761, 'Client ID must be text: put the AppID in quotes'],
+  ['clientSecret', undefined, 'Client Secret is required: paste the AppSecret'],
+  ['clientSecret', '', 'Client Secret must be the AppSecret'],
+  ['clientSecret', ' ', 'Client Secret must be the AppSecret'],
+  ['clientSecret', 'two words', 'Client Secret must be the AppSecret'],
+  ['clientSecret', 42, 'Client Secret must be text'],
+  ['scope', 'profile email', 'Scope must be Xiaomi’s numeric scope ids'],
+  ['scope', '1,3', 'Scope must be Xiaomi’s numeric scope ids'],
+  ['scope', 'openid', 'Scope must be Xiaomi’s numeric scope ids'],
+  ['scope', 1, 'Scope must be text'],
+  ['skipConfirm', 'true', 'Skip Xiaomi’s confirmation page must be on or off'],
+  ['skipConfirm', 'yes', 'Skip Xiaomi’s confirmation page must be on or off'],
+  ['skipConfirm', 1, 'Skip Xiaomi’s confirmation page must be on or off'],
+  ['macSignature', 'yes', 'Sign Open API calls must be on or off'],
+  ['macSignature', 0, 'Sign Open API calls must be on or off'],
+  ['redirectUri', 'auth.example.com/callback/abc', 'Redirect URI must be your Logto callback URL'],
+  ['redirectUri', 'not a url', 'Redirect URI must be your Logto callback URL'],
+  ['redirectUri', 1, 'Redirect URI must be text'],
+];
+
+const loadConnector = () =>
+  createConnector({
+    getConfig: async () => {
+      throw new Error('Logto reads the metadata with a getConfig that throws');
+    },
+  });
+
+describe('the config guard', () => {
   it('accepts a config saved for Logto’s own Xiaomi connector unchanged', () => {
     const official = {
       clientId: '2882303761520000001',
@@ -21,41 +89,48 @@ describe('config', () => {
     expect(configGuard.safeParse(official).success).toBe(true);
   });
 
-  it('needs only Client ID and Client Secret', () => {
-    expect(configGuard.safeParse({ clientId: '1', clientSecret: 's' }).success).toBe(true);
-  });
-
-  it.each([
-    [{ clientSecret: 's' }, 'Client ID is required'],
-    [{ clientId: 'my-app', clientSecret: 's' }, 'Client ID must be the numeric AppID'],
-    [{ clientId: '1' }, 'Client Secret is required'],
-    [{ clientId: '1', clientSecret: '' }, 'Client Secret must be'],
-    [{ clientId: '1', clientSecret: 'has space' }, 'Client Secret must be'],
-    [
-      { clientId: '1', clientSecret: 's', scope: 'profile email' },
-      'Scope must be Xiaomi’s numeric',
-    ],
-    [{ clientId: '1', clientSecret: 's', scope: '1,3' }, 'Scope must be'],
-    [
-      { clientId: '1', clientSecret: 's', skipConfirm: 'yes' },
-      'Skip Xiaomi’s confirmation page must be on or off',
-    ],
-    [{ clientId: '1', clientSecret: 's', redirectUri: 'callback' }, 'Redirect URI must be'],
-  ])('rejects %j with a message naming the field and the fix', (config, message) => {
-    const result = configGuard.safeParse(config);
-    expect(result.success).toBe(false);
-    expect(result.error?.issues.map((issue) => issue.message).join(' ')).toContain(message);
+  it('needs only Client ID and Client Secret, as the console saves a new connector', () => {
+    expect(configGuard.safeParse(validConfig).success).toBe(true);
   });
 
   it('accepts scope lists with extra whitespace', () => {
-    expect(configGuard.safeParse({ ...baseConfig, scope: '  1   3\t6 ' }).success).toBe(true);
+    expect(configGuard.safeParse({ ...validConfig, scope: '  1   3\t6 ' }).success).toBe(true);
   });
 
+  it.each(invalidInputs)(
+    'refuses %s %j with a message naming the field as the form does, and the fix',
+    (key, value, fix) => {
+      const result = configGuard.safeParse({ ...validConfig, [key]: value });
+      expect(result.success).toBe(false);
+      const message = describeConfigIssues(result.error!);
+      expect(message).toContain(fieldName(key));
+      expect(message).toContain(fix);
+    },
+  );
+
+  it('has invalid inputs above for every field', () => {
+    expect(new Set(invalidInputs.map(([key]) => key))).toEqual(
+      new Set(formItems.map(({ key }) => key)),
+    );
+  });
+
+  it('an invalid saved config fails a sign-in with invalid_config, field by field', async () => {
+    const connector = await makeConnector({ clientId: 'my-app', clientSecret: 'x', scope: 'p' });
+    const data = await expectConnectorError(
+      connector.getUserInfo(callback, signInSession),
+      'invalid_config',
+    );
+    expect(data.errorDescription).toContain(fieldName('clientId'));
+    expect(data.errorDescription).toContain(fieldName('scope'));
+  });
+});
+
+describe('the console form', () => {
   it('derives one form item per config key, in declaration order', () => {
     expect(formItems.map((item) => item.key)).toEqual(Object.keys(configGuard.shape));
   });
 
-  it('marks exactly Client ID and Client Secret as required in the form', () => {
+  it('marks exactly Client ID and Client Secret as required', () => {
     expect(formItems.filter((item) => item.required).map((item) => item.key)).toEqual([
       'clientId',
       'clientSecret',
@@ -66,24 +141,57 @@ describe('config', () => {
     expect(formItems.find((item) => item.key === 'clientSecret')?.isConfidential).toBe(true);
   });
 
-  it('an invalid saved config fails a sign-in with invalid_config naming the field', async () => {
-    const connector = await makeConnector({ clientId: 'abc', clientSecret: 'x' });
-    const data = await expectConnectorError(
-      connector.getUserInfo(callback, signInSession),
-      'invalid_config',
+  it('pre-fills a new connector only with defaults that validate', () => {
+    const defaults = Object.fromEntries(
+      formItems
+        .filter((formItem) => formItem.defaultValue !== undefined)
+        .map(({ key, defaultValue }) => [key, defaultValue]),
     );
-    expect(data.errorDescription).toContain('Client ID');
+    for (const [key, value] of Object.entries(defaults)) {
+      expect(shape[key]!.safeParse(value).success, `${key} default ${String(value)}`).toBe(true);
+    }
+    expect(configGuard.safeParse({ ...validConfig, ...defaults }).success).toBe(true);
+  });
+
+  it('gives every field a label and a description, and every text field a placeholder', () => {
+    for (const formItem of formItems) {
+      expect(formItem.label.trim(), formItem.key).not.toBe('');
+      expect(formItem.description?.trim(), formItem.key).toBeTruthy();
+      if (formItem.type === ConnectorConfigFormItemType.Text) {
+        expect(formItem.placeholder?.trim(), formItem.key).toBeTruthy();
+      }
+    }
   });
 });
 
-describe('config values of the wrong type', () => {
-  it.each([
-    [{ clientId: 2882303761, clientSecret: 's' }, 'Client ID must be text'],
-    [{ clientId: '1', clientSecret: 42 }, 'Client Secret must be text'],
-    [{ clientId: '1', clientSecret: 's', scope: 1 }, 'Scope must be text'],
-    [{ clientId: '1', clientSecret: 's', redirectUri: 1 }, 'Redirect URI must be text'],
-  ])('rejects %j with a message naming the field', (config, message) => {
-    const result = configGuard.safeParse(config);
-    expect(result.error?.issues.map((issue) => issue.message).join(' ')).toContain(message);
+describe('the metadata Logto reads', () => {
+  it('names and describes the connector in all 20 sign-in languages', async () => {
+    const { metadata } = await loadConnector();
+    expect(Object.keys(metadata.name).sort()).toEqual([...signInLanguages].sort());
+    expect(Object.keys(metadata.description).sort()).toEqual([...signInLanguages].sort());
+    for (const language of signInLanguages) {
+      const name = (metadata.name as Record<string, string>)[language]!;
+      const description = (metadata.description as Record<string, string>)[language]!;
+      expect(name.trim(), language).not.toBe('');
+      expect(description.trim(), language).not.toBe('');
+      // One short sentence that mentions the brand as written for that market.
+      expect(description.length, language).toBeLessThan(80);
+      expect(description, language).toContain(name);
+    }
+  });
+
+  it('uses Xiaomi’s own brand name per market', async () => {
+    const { metadata } = await loadConnector();
+    const name = metadata.name as Record<string, string>;
+    expect(name.en).toBe('Xiaomi');
+    for (const language of ['zh-CN', 'zh-HK', 'zh-TW']) {
+      expect(name[language]).toBe('小米');
+    }
+    expect(name.ko).toBe('샤오미');
+  });
+
+  it('exposes the same form items as the config declaration', async () => {
+    const { metadata } = await loadConnector();
+    expect(metadata.formItems).toEqual(formItems);
   });
 });

@@ -12,34 +12,28 @@ describe('mapping to Logto’s social user info', () => {
     });
   });
 
-  it('picks the largest avatar Xiaomi offers', () => {
-    const profile = {
-      unionId: 'u',
-      miliaoIcon: 'https://x/icon.jpg',
-      miliaoIcon_90: 'https://x/90.jpg',
-      miliaoIcon_320: 'https://x/320.jpg',
-    };
-    expect(toSocialUserInfo({ profile }, all).avatar).toBe('https://x/320.jpg');
-  });
-
-  it('ignores avatars that are not URLs', () => {
-    const profile = { unionId: 'u', miliaoIcon_orig: 'https://[::1', miliaoIcon: 'https://x/i' };
-    expect(toSocialUserInfo({ profile }, all).avatar).toBe('https://x/i');
-  });
-
-  it('ignores avatars that are not http(s) URLs', () => {
-    const profile = {
-      unionId: 'u',
-      miliaoIcon_orig: 'javascript:alert(1)',
-      miliaoIcon: 'https://x/i',
-    };
-    expect(toSocialUserInfo({ profile }, all).avatar).toBe('https://x/i');
-  });
-
-  it('leaves out an empty nickname', () => {
-    expect(
-      toSocialUserInfo({ profile: { unionId: 'u', miliaoNick: '  ' } }, all).name,
-    ).toBeUndefined();
+  it.each([
+    [
+      'picks the largest avatar Xiaomi offers',
+      {
+        miliaoIcon: 'https://x/icon.jpg',
+        miliaoIcon_90: 'https://x/90.jpg',
+        miliaoIcon_320: 'https://x/320.jpg',
+      },
+      'https://x/320.jpg',
+    ],
+    [
+      'ignores avatars that are not URLs',
+      { miliaoIcon_orig: 'https://[::1', miliaoIcon: 'https://x/i' },
+      'https://x/i',
+    ],
+    [
+      'ignores avatars that are not http(s) URLs',
+      { miliaoIcon_orig: 'javascript:alert(1)', miliaoIcon: 'https://x/i' },
+      'https://x/i',
+    ],
+  ])('%s', (_, icons, avatar) => {
+    expect(toSocialUserInfo({ profile: { unionId: 'u', ...icons } }, all).avatar).toBe(avatar);
   });
 
   it('passes email and phone only for the scopes granted', () => {
@@ -92,6 +86,7 @@ describe('mapping to Logto’s social user info', () => {
   });
 
   it.each([
+    ['that is empty', '  '],
     ['over 128 characters', 'n'.repeat(129)],
     ['with a right-to-left override', 'Lei\u202eieL'],
     ['with a zero-width space', 'Le\u200bi'],
@@ -137,6 +132,13 @@ describe('mapping to Logto’s social user info', () => {
     ['a@exämple.com', undefined],
   ])('passes email %j to Logto only as %j: one real, unmasked address', (input, expected) => {
     expect(wellFormedEmail(input)).toBe(expected);
+    // Nor does a refused one reach Logto another way.
+    const user = toSocialUserInfo(
+      { profile: { unionId: 'u' }, phoneAndEmail: { email: input } },
+      all,
+    );
+    expect(user.email).toBe(expected);
+    expect(user.rawData).toEqual({ unionId: 'u' });
   });
 
   it.each([
