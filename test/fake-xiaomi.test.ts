@@ -152,6 +152,19 @@ describe('the authorize page', () => {
     });
   });
 
+  // Xiaomi's docs do not say what a request without `scope` gets; the fake offers what the app
+  // is permitted.
+  it('offers every scope the app is permitted when the request names none', async () => {
+    await start();
+    fake.setApp({ permittedScopes: [1, 3] });
+    const url = new URL(authorizeUrl());
+    url.searchParams.delete('scope');
+    const page = await plainRequest(url.href);
+    expect(page.body).toContain('value="1" checked');
+    expect(page.body).toContain('value="3" checked');
+    expect(page.body).not.toContain('name="scope" value="4"');
+  });
+
   it('lets the user pick an account unless skip_confirm is true', async () => {
     await start({ users: [{ userId: '1' }, { userId: '2', nickname: 'Second' }] });
     expect((await plainRequest(authorizeUrl())).body).toContain('type="radio"');
@@ -198,8 +211,6 @@ describe('the token endpoint', () => {
     expect(readTokenBody(response.body).access_token).toMatch(/^V3_/);
   });
 
-  // More codes for one consent, for load tests (`issueCodesLike`): real-networks.test.ts and
-  // proxy.test.ts sign in with them.
   it.each([
     ['an unknown client_id', { client_id: '42' }, 96001],
     ['a wrong client_secret', { client_secret: 'wrong' }, 96003],
@@ -221,6 +232,15 @@ describe('the token endpoint', () => {
       client_secret: other.clientSecret,
     });
     expect(body.error).toBe(96004);
+  });
+
+  // Xiaomi's docs do not say; the fake's choice, on which the retry rule's 96013 case rests.
+  it('spends a code on the first exchange that passes client authentication, even one that then fails', async () => {
+    const other = 'https://logto.example.com/callback/other';
+    await start({ apps: [{ redirectUris: [redirectUri, other] }] });
+    const code = await codeFor();
+    expect((await exchange({ code, redirect_uri: other })).error).toBe(96010);
+    expect((await exchange({ code })).error).toBe(96013);
   });
 
   it('reproduces the documented quirks: whitespace after the prefix, spaced keys, string codes', async () => {
