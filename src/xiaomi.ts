@@ -84,7 +84,7 @@ type CallFailure = Failure extends infer Each
 
 type Decoded<T> = { ok: true; value: T } | { ok: false; failure: CallFailure };
 
-/** Reads an answer; the failure it returns is named by the step that made the call. */
+/** Reads an answer; callXiaomi names a failure by the step that made the call. */
 export type Decoder<T> = (response: HttpResponse) => Decoded<T>;
 
 const tokenBodyPrefix = '&&&START&&&';
