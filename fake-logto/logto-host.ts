@@ -7,7 +7,8 @@
  *   `packages/experience/src/pages/SocialSignInWebCallback/use-social-sign-in-listener.ts` takes
  *   `state` out of the callback query and checks it in the browser, then posts the rest with
  *   `redirectUri: ${origin}/callback/${connectorId}` placed first, so a query parameter of that
- *   name wins. `packages/core/src/routes/interaction/utils/social-verification.ts`
+ *   name wins. `packages/core/src/routes/interaction/utils/social-verification.ts` (newer
+ *   releases: `packages/core/src/libraries/verification-helpers/social-verification.ts`)
  *   (`assignConnectorSessionResult`, `getConnectorSessionResult`) keeps what `setSession` saved in
  *   the OIDC interaction's result, and `getSession` reads it and deletes it; with nothing saved it
  *   rejects with Logto's RequestError `session.connector_validation_session_not_found`.

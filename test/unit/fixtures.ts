@@ -39,7 +39,8 @@ export const throwingGetSession: GetSession & SetSession = notImplemented;
 /**
  * What Logto's sign-in page passes when step 1 saved nothing in this interaction: its core rejects
  * with its own RequestError, not a ConnectorError
- * (packages/core/src/routes/interaction/utils/social-verification.ts, getConnectorSessionResult).
+ * (packages/core/src/routes/interaction/utils/social-verification.ts, getConnectorSessionResult;
+ * packages/core/src/libraries/verification-helpers/social-verification.ts in newer releases).
  */
 export const noSessionSaved: GetSession = async () => {
   throw Object.assign(new Error('session.connector_validation_session_not_found'), {
