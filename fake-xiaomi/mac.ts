@@ -2,6 +2,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 import { XiaomiCode, XiaomiRefusal } from './xiaomi-codes.ts';
 
+// Written from Xiaomi's description, apart from the connector's own signing (src/user-info.ts) on
+// purpose: a fake that shared the connector's code would accept whatever mistake that code made.
+
 /** The parts of an Open API request a MAC signature covers (xiaomi-api.md, section 4). */
 export interface SignedRequest {
   method: string;

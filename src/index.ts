@@ -78,19 +78,22 @@ const fromLogto = async <T>(
   });
 
 /**
- * Whatever escapes the flow reaches Logto as a ConnectorError: anything else skips Logto's error
- * mapping and shows its raw message (which, for an HTTP client, includes the URL) to the end user.
- * Failures become ConnectorErrors here because only here is every secret of the operation known:
- * `run` adds each one (secret, code, tokens, mac_key) to `sensitive` as it learns it, and none of
- * them reaches an error or the log, whichever call Xiaomi echoed it in.
+ * One of Logto's calls into the connector, within one time limit (`budget`), Logto's callbacks and
+ * retries included. Whatever escapes it reaches Logto as a ConnectorError: anything else skips
+ * Logto's error mapping and shows its raw message (which, for an HTTP client, includes the URL) to
+ * the end user. Failures become ConnectorErrors here because only here is every secret of the
+ * operation known: `run` adds each one (secret, code, tokens, mac_key) to `sensitive` as it learns
+ * it, and none of them reaches an error or the log, whichever call Xiaomi echoed it in.
  */
-const asConnectorErrors = async <T>(
+const logtoCall = async <T>(
   operation: string,
-  run: (sensitive: string[]) => Promise<T>,
+  timeoutMs: number,
+  run: (budget: Budget, sensitive: string[]) => Promise<T>,
 ): Promise<T> => {
+  const budget = timeLimit(timeoutMs);
   const sensitive: string[] = [];
   try {
-    return await run(sensitive);
+    return await run(budget, sensitive);
   } catch (error: unknown) {
     if (error instanceof ConnectorError) {
       throw error;
@@ -101,6 +104,8 @@ const asConnectorErrors = async <T>(
         : { kind: 'internal', operation, cause: error },
       sensitive,
     );
+  } finally {
+    budget.clear();
   }
 };
 
@@ -183,82 +188,72 @@ export const createXiaomiConnector = (
 
     /** Step 1: where the browser goes, once what the callback needs is in Logto's session. */
     const authorizationUri: SocialConnector['getAuthorizationUri'] = async (payload, setSession) =>
-      asConnectorErrors('getAuthorizationUri', async () => {
-        const budget = timeLimit(timeoutMs);
-        try {
-          const config = await readConfig(budget.signal);
-          return await startAuthorization(endpoints.authorize, config, payload, async (session) =>
-            fromLogto('setSession', async () => setSession(session), budget.signal),
-          );
-        } finally {
-          budget.clear();
-        }
+      logtoCall('getAuthorizationUri', timeoutMs, async ({ signal }) => {
+        const config = await readConfig(signal);
+        return startAuthorization(endpoints.authorize, config, payload, async (session) =>
+          fromLogto('setSession', async () => setSession(session), signal),
+        );
       });
 
     /** Steps 2 to 5: callback, token exchange, Open API calls, Logto's user info. */
     const signIn = async (
       data: unknown,
       getSession: GetSession,
+      budget: Budget,
       sensitive: string[],
     ): Promise<{ token: XiaomiToken; userInfo: SocialUserInfo }> => {
-      const budget = timeLimit(timeoutMs);
-      try {
-        const session: Session['get'] = async () =>
-          fromLogto('getSession', getSession, budget.signal);
-        const callback = await readCallback(data, session, sensitive);
-        const config = await readConfig(budget.signal);
-        sensitive.push(config.clientSecret);
-        const token = await requestToken(
-          endpoints.token,
-          config,
-          callback.redirectUri,
-          { code: callback.code },
-          budget,
-        );
-        sensitive.push(token.accessToken, token.refreshToken ?? '', token.macKey ?? '');
-        const granted = grantedScopes(token.scope, callback.requestedScope ?? config.scope);
-        const user = await fetchXiaomiUser(
-          {
-            openApiOrigin: endpoints.openApi,
-            clientId: config.clientId,
-            accessToken: token.accessToken,
-            ...(config.macSignature && { macKey: macKeyOf(token) }),
-          },
-          granted,
-          budget,
-        );
-        return { token, userInfo: toSocialUserInfo(user, granted, sensitive) };
-      } finally {
-        budget.clear();
-      }
+      const session: Session['get'] = async () =>
+        fromLogto('getSession', getSession, budget.signal);
+      const callback = await readCallback(data, session, sensitive);
+      const config = await readConfig(budget.signal);
+      sensitive.push(config.clientSecret);
+      const token = await requestToken(
+        endpoints.token,
+        config,
+        callback.redirectUri,
+        { code: callback.code },
+        budget,
+      );
+      sensitive.push(token.accessToken, token.refreshToken ?? '', token.macKey ?? '');
+      const granted = grantedScopes(token.scope, callback.requestedScope ?? config.scope);
+      const user = await fetchXiaomiUser(
+        {
+          openApiOrigin: endpoints.openApi,
+          clientId: config.clientId,
+          accessToken: token.accessToken,
+          ...(config.macSignature && { macKey: macKeyOf(token) }),
+        },
+        granted,
+        budget,
+      );
+      return { token, userInfo: toSocialUserInfo(user, granted, sensitive) };
     };
 
     /** Token storage: Xiaomi's refresh tokens work once, so the new one goes back to Logto. */
-    const refresh = async (refreshToken: unknown, sensitive: string[]): Promise<TokenResponse> => {
+    const refresh = async (
+      refreshToken: unknown,
+      budget: Budget,
+      sensitive: string[],
+    ): Promise<TokenResponse> => {
       // Logto passes what it stored; anything but a token would be sent to Xiaomi with the secret.
       if (!isTokenText(refreshToken)) {
         throw new ConnectorFailure({ kind: 'unusable-refresh-token' });
       }
       sensitive.push(refreshToken);
-      const budget = timeLimit(timeoutMs);
-      try {
-        const config = await readConfig(budget.signal);
-        sensitive.push(config.clientSecret);
-        if (!config.redirectUri) {
-          throw new ConnectorFailure({ kind: 'no-refresh-redirect-uri' });
-        }
-        // Xiaomi asks for the redirect URI again, and the session that held it is long gone.
-        const token = await requestToken(
-          endpoints.token,
-          config,
-          config.redirectUri,
-          { refreshToken },
-          budget,
-        );
-        return toTokenResponse(token);
-      } finally {
-        budget.clear();
+      const config = await readConfig(budget.signal);
+      sensitive.push(config.clientSecret);
+      if (!config.redirectUri) {
+        throw new ConnectorFailure({ kind: 'no-refresh-redirect-uri' });
       }
+      // Xiaomi asks for the redirect URI again, and the session that held it is long gone.
+      const token = await requestToken(
+        endpoints.token,
+        config,
+        config.redirectUri,
+        { refreshToken },
+        budget,
+      );
+      return toTokenResponse(token);
     };
 
     return {
@@ -267,18 +262,19 @@ export const createXiaomiConnector = (
       configGuard,
       getAuthorizationUri: authorizationUri,
       getUserInfo: async (data, getSession) =>
-        asConnectorErrors(
+        logtoCall(
           'getUserInfo',
-          async (sensitive) => (await signIn(data, getSession, sensitive)).userInfo,
+          timeoutMs,
+          async (budget, sensitive) => (await signIn(data, getSession, budget, sensitive)).userInfo,
         ),
       getTokenResponseAndUserInfo: async (data, getSession) =>
-        asConnectorErrors('getTokenResponseAndUserInfo', async (sensitive) => {
-          const { token, userInfo } = await signIn(data, getSession, sensitive);
+        logtoCall('getTokenResponseAndUserInfo', timeoutMs, async (budget, sensitive) => {
+          const { token, userInfo } = await signIn(data, getSession, budget, sensitive);
           return { tokenResponse: toTokenResponse(token), userInfo };
         }),
       getAccessTokenByRefreshToken: async (refreshToken) =>
-        asConnectorErrors('getAccessTokenByRefreshToken', async (sensitive) =>
-          refresh(refreshToken, sensitive),
+        logtoCall('getAccessTokenByRefreshToken', timeoutMs, async (budget, sensitive) =>
+          refresh(refreshToken, budget, sensitive),
         ),
     };
   };
