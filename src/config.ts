@@ -5,15 +5,14 @@ import { z } from 'zod';
  * Xiaomi scopes are numeric ids. `1` (user/profile) carries the unionId, the only identity this
  * connector (and Logto's own Xiaomi connector) uses, so it is always requested.
  */
-export const profileScope = '1';
+const profileScope = '1';
 export const openIdScope = '3';
 export const phoneScope = '4';
 export const emailScope = '6';
 
 const scopeListPattern = /^\s*\d+(?:\s+\d+)*\s*$/;
 
-export const isScopeList = (value: string): boolean =>
-  value.trim() === '' || scopeListPattern.test(value);
+const isScopeList = (value: string): boolean => value.trim() === '' || scopeListPattern.test(value);
 
 /** Splits a space-separated scope list, drops duplicates and puts scope 1 first. */
 export const requestedScopes = (scope: string | undefined): string[] => {
