@@ -7,10 +7,10 @@ import { rm } from 'node:fs/promises';
 
 await rm('lib', { recursive: true, force: true });
 await build({
-  entryPoints: { index: 'src/index.ts', testing: 'src/testing.ts' },
+  entryPoints: { index: 'src/index.ts' },
   outdir: 'lib',
   bundle: true,
-  // index.js and testing.js share one copy of the connector in a chunk.
+  // Entries share one copy of the connector in a chunk.
   splitting: true,
   format: 'esm',
   platform: 'node',

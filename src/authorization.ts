@@ -1,13 +1,13 @@
 /**
- * Steps 1 and 2: the trip through Xiaomi's consent page. Step 1 saves what the callback will need
- * in Logto's session and sends the browser to Xiaomi; step 2 reads what comes back, as Logto posts
- * it. Logto's `getSession` and `setSession` arrive here already bounded in time (index.ts).
+ * Steps 1 and 2 on Logto's side of the trip through Xiaomi's consent page: step 1 saves what the
+ * callback will need in Logto's session; step 2 reads what comes back, as Logto posts it. Logto's
+ * `getSession` and `setSession` arrive here already bounded in time (operation.ts).
  */
 import { ConnectorErrorCodes, type ConnectorSession } from '@logto/connector-kit';
 
-import { requestedScopes, type ConnectorConfig } from './config.ts';
 import { ConnectorFailure } from './errors.ts';
-import { decodeErrorField, isTokenText } from './xiaomi.ts';
+import type { Secrets } from './operation.ts';
+import { decodeErrorField, isTokenText } from './xiaomi-answers.ts';
 
 /**
  * Logto's admin and "my account" APIs pass `notImplemented` from `@logto/cli` as `getSession`
@@ -16,27 +16,17 @@ import { decodeErrorField, isTokenText } from './xiaomi.ts';
 const isNotImplemented = (error: unknown): boolean =>
   (error as { code?: unknown } | null)?.code === ConnectorErrorCodes.NotImplemented;
 
-/** Logto's session, read and written within the operation's time. */
-export type Session = {
-  get: () => Promise<unknown>;
-  set: (session: ConnectorSession) => Promise<void>;
-};
-
 /**
- * Step 1: the Xiaomi consent page the browser is sent to, once the callback's needs are saved:
- * the exact redirect URI (Xiaomi compares it on the token exchange), the state to check, and the
- * scopes asked for, in case Xiaomi's token answer omits `scope`.
+ * Step 1, before the browser leaves: the exact redirect URI (Xiaomi compares it on the token
+ * exchange), the state to check, and the scopes asked for, in case Xiaomi's token answer omits
+ * `scope`.
  */
-export const startAuthorization = async (
-  authorizeEndpoint: string,
-  config: ConnectorConfig,
-  { state, redirectUri, scope }: { state: string; redirectUri: string; scope?: string },
-  setSession: Session['set'],
-): Promise<string> => {
-  // A scope passed by the caller overrides the configured one; scope 1 is kept either way.
-  const scopes = requestedScopes(scope === undefined ? config.scope : scope);
+export const saveSession = async (
+  setSession: (session: ConnectorSession) => Promise<void>,
+  session: { redirectUri: string; state: string; scope: string },
+): Promise<void> => {
   try {
-    await setSession({ redirectUri, state, scope: scopes.join(' ') });
+    await setSession(session);
   } catch (error: unknown) {
     // Logto's "my account" API keeps no session, and its callback comes back with a
     // `getSession` that throws the same way.
@@ -44,15 +34,6 @@ export const startAuthorization = async (
       throw error;
     }
   }
-  const query = new URLSearchParams({
-    client_id: config.clientId,
-    redirect_uri: redirectUri,
-    response_type: 'code',
-    scope: scopes.join(' '),
-    state,
-    skip_confirm: String(config.skipConfirm ?? false),
-  });
-  return `${authorizeEndpoint}?${query.toString()}`;
 };
 
 export type Callback = {
@@ -80,7 +61,9 @@ const noSignIn = () =>
  * "my account" APIs throw `ConnectorError(not_implemented)` (synchronously): there the callback's
  * own redirect URI is all there is.
  */
-const readSession = async (getSession: Session['get']): Promise<ConnectorSession | undefined> => {
+const readSession = async (
+  getSession: () => Promise<unknown>,
+): Promise<ConnectorSession | undefined> => {
   let session: unknown;
   try {
     session = await getSession();
@@ -107,8 +90,8 @@ const readSession = async (getSession: Session['get']): Promise<ConnectorSession
  */
 export const readCallback = async (
   data: unknown,
-  getSession: Session['get'],
-  sensitive: string[],
+  getSession: () => Promise<unknown>,
+  secrets: Secrets,
 ): Promise<Callback> => {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new ConnectorFailure({ kind: 'bad-callback', reason: 'no callback data' });
@@ -116,7 +99,7 @@ export const readCallback = async (
   const callback = data as Record<string, unknown>;
   // A code is a secret from the moment it arrives, whatever else the callback holds.
   if (typeof callback.code === 'string') {
-    sensitive.push(callback.code);
+    secrets.add(callback.code);
   }
 
   // Anyone can craft a callback link, so its error_description is never passed on, and its error

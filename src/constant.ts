@@ -1,12 +1,13 @@
 /**
- * What the connector is and where it talks to: Xiaomi's endpoints, the time a sign-in may take,
- * and the metadata Logto shows (Logto's own connectors keep these in a `constant.ts` too).
+ * What the connector is and where it talks to: Xiaomi's endpoints and Open API calls, the time a
+ * sign-in may take, and the metadata Logto shows (Logto's own connectors keep these in a
+ * `constant.ts` too).
  */
 import { ConnectorPlatform, type ConnectorMetadata } from '@logto/connector-kit';
 
 import { formItems } from './config.ts';
 
-/** Where the connector talks to Xiaomi. Only tests, the demo and benchmarks point it elsewhere. */
+/** Where the connector talks to Xiaomi: its real hosts, unless a test or the demo says otherwise. */
 export type XiaomiEndpoints = {
   /** Browser redirect target (section 1 of Xiaomi's OAuth docs). */
   authorize: string;
@@ -22,12 +23,30 @@ export const xiaomiEndpoints: XiaomiEndpoints = {
   openApi: 'https://open.account.xiaomi.com',
 };
 
-/** The Open API calls a sign-in makes, by the step each one is. */
-export const openApiPaths = {
-  profile: '/user/profile',
-  openId: '/user/openIdV2',
-  phoneAndEmail: '/user/phoneAndEmail',
-} as const;
+/**
+ * The Open API calls a sign-in makes, each made when the granted scopes include one of its
+ * `scopes`. The profile carries the unionId, the user's id, so it alone is required; the others
+ * may fail (many apps are never granted phone and email) without failing the sign-in. The steps
+ * an admin reads in errors are named after these rows: a new call is a row here, and its fields
+ * in user-info.ts.
+ */
+export const openApiCalls = [
+  { step: 'profile', path: '/user/profile', scopes: ['1'], optional: false },
+  { step: 'openId', path: '/user/openIdV2', scopes: ['3'], optional: true },
+  { step: 'phoneAndEmail', path: '/user/phoneAndEmail', scopes: ['4', '6'], optional: true },
+] as const satisfies readonly OpenApiCall[];
+
+type OpenApiCall = {
+  step: string;
+  path: `/${string}`;
+  scopes: readonly string[];
+  optional: boolean;
+};
+
+export type OpenApiStep = (typeof openApiCalls)[number]['step'];
+
+/** The step of an operation that failed; it tells an admin which Xiaomi call to look at. */
+export type Step = 'callback' | 'token' | 'refresh' | OpenApiStep;
 
 /** A stalled Xiaomi must fail a sign-in within this bound, retries included. */
 export const defaultTimeoutMs = 10_000;

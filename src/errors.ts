@@ -1,129 +1,12 @@
+/**
+ * Every failure of the connector, and the Logto error each becomes: the text the end user reads,
+ * and the detail an admin reads in Logto's audit log. What a Xiaomi code means is
+ * xiaomi-answers.ts's table; here it is worded.
+ */
 import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 
-import { openApiPaths } from './constant.ts';
-
-/** The step of the sign-in that failed; it tells an admin which Xiaomi call to look at. */
-export type Step = 'callback' | 'token' | 'refresh' | 'profile' | 'openId' | 'phoneAndEmail';
-
-/**
- * A Xiaomi code means something else depending on who answered it: the consent redirect (the user
- * was there), the token endpoint, or an Open API call (made after the user consented).
- */
-type Call = 'callback' | 'token' | 'openApi';
-
-const callOf = (step: Step): Call =>
-  step === 'callback' ? 'callback' : step === 'token' || step === 'refresh' ? 'token' : 'openApi';
-
-type Meaning = {
-  code: ConnectorErrorCodes;
-  /** What a Logto admin should know and do about it (`data.hint`). */
-  hint: string;
-};
-
-type XiaomiErrorEntry = Meaning & {
-  /** Xiaomi's name for the code, as in its error-code page. */
-  name: string;
-  /** Where the code means something else than on the token endpoint. */
-  on?: Partial<Record<Call, Meaning>>;
-};
-
-/**
- * Xiaomi's numeric OAuth / Open API codes, and what each means for a Logto admin. A row holds what
- * the code means on the token endpoint; `on` holds the calls where it means something else. On the
- * consent redirect, a code without its own `on.callback` means the user did not authorize, unless
- * it names a setup fix (`invalid_config`).
- */
-export const xiaomiErrorTable: Record<number, XiaomiErrorEntry> = {
-  96001: {
-    name: 'OA_CLIENT_NOT_EXISTS',
-    code: ConnectorErrorCodes.InvalidConfig,
-    hint: 'Xiaomi does not know this Client ID, or the app’s account service is not enabled: check Client ID (AppID) and enable the account service on Xiaomi’s open platform.',
-  },
-  96002: {
-    name: 'OA_INVALID_REQUEST',
-    code: ConnectorErrorCodes.General,
-    hint: 'Xiaomi found a parameter missing or malformed. The user starts the sign-in again; if it persists, report it with this error’s data.',
-  },
-  96003: {
-    name: 'OA_INVALID_CLIENT',
-    code: ConnectorErrorCodes.InvalidConfig,
-    hint: 'Client ID and Client Secret do not match: copy the AppSecret of this AppID into Client Secret.',
-  },
-  96004: {
-    name: 'OA_INVALID_GRANT',
-    code: ConnectorErrorCodes.SocialAuthCodeInvalid,
-    hint: 'Xiaomi rejected the grant: the authorization is no longer valid. The user signs in again.',
-  },
-  96005: {
-    name: 'OA_UNAUTHORIZED_CLIENT',
-    code: ConnectorErrorCodes.InvalidConfig,
-    hint: 'The Xiaomi app lacks permission for this call: apply for it on Xiaomi’s open platform, or remove the scope.',
-  },
-  96006: {
-    name: 'OA_UNSUPPORTED_GRANT_TYPE',
-    code: ConnectorErrorCodes.General,
-    hint: 'Xiaomi does not allow this grant type for the app: check the app’s type and status on Xiaomi’s open platform.',
-  },
-  96007: {
-    name: 'OA_INVALID_SCOPE',
-    code: ConnectorErrorCodes.InvalidConfig,
-    hint: 'A scope id is unknown or not granted to the app: check the Scope field against the scopes approved on Xiaomi’s open platform.',
-  },
-  96008: {
-    name: 'OA_INVALID_TOKEN',
-    code: ConnectorErrorCodes.SocialAccessTokenInvalid,
-    hint: 'The Xiaomi access token is wrong or expired. The user signs in again.',
-  },
-  96009: {
-    name: 'OA_INVALID_REFRESHTOKEN',
-    code: ConnectorErrorCodes.SocialAccessTokenInvalid,
-    hint: 'The Xiaomi refresh token is wrong, expired or was already used (each works once): the user must sign in with Xiaomi again.',
-  },
-  96010: {
-    name: 'OA_INVALID_REDIRECT_URI',
-    code: ConnectorErrorCodes.InvalidConfig,
-    hint: 'The redirect URI does not match the callback registered for the Xiaomi app: register ${your_logto_origin}/callback/${connector_id} on Xiaomi’s open platform.',
-  },
-  96011: {
-    name: 'OA_UNSUPPORTED_RESPONSE_TYPE',
-    code: ConnectorErrorCodes.General,
-    hint: 'Xiaomi does not allow this response type for the app: check the app’s type and status on Xiaomi’s open platform.',
-  },
-  96012: {
-    name: 'OA_ACCESS_DENIED',
-    code: ConnectorErrorCodes.AuthorizationFailed,
-    hint: 'The user cancelled on Xiaomi’s consent page, or Xiaomi refused the authorization.',
-    on: {
-      // The user consented before any Open API call is made; Xiaomi refuses the call itself, and
-      // answers 96012 to a call that lacks a valid MAC signature.
-      openApi: {
-        code: ConnectorErrorCodes.InvalidConfig,
-        hint: 'Xiaomi refused an Open API call the user had consented to, as it does when the call carries no valid MAC signature. If the Xiaomi app requires MAC signatures, turn on "Sign Open API calls (MAC)"; if it is on, check the server’s clock (each nonce carries the current minute) and the app’s status on Xiaomi’s open platform.',
-      },
-    },
-  },
-  96013: {
-    name: 'OA_INVALID_CODE',
-    code: ConnectorErrorCodes.SocialAuthCodeInvalid,
-    hint: 'The authorization code is invalid, expired (codes live 5 minutes) or already used. The user signs in again.',
-  },
-};
-
-const unknownCode: Meaning = {
-  code: ConnectorErrorCodes.General,
-  hint: 'Xiaomi’s error-code page does not list this code; on a token or Open API answer, xiaomiDescription holds what Xiaomi said.',
-};
-
-/** What a Xiaomi code means for this step, by the table. */
-export const meaningOf = (step: Step, xiaomiCode: number | string | undefined): Meaning => {
-  const entry = typeof xiaomiCode === 'number' ? xiaomiErrorTable[xiaomiCode] : undefined;
-  const call = callOf(step);
-  const meaning = entry?.on?.[call] ?? entry ?? unknownCode;
-  // Any other error on the consent redirect means the user did not authorize.
-  return call === 'callback' && meaning.code !== ConnectorErrorCodes.InvalidConfig
-    ? { code: ConnectorErrorCodes.AuthorizationFailed, hint: meaning.hint }
-    : meaning;
-};
+import { openApiCalls, type Step } from './constant.ts';
+import { meaningOf, xiaomiErrorTable, type CallFailure } from './xiaomi-answers.ts';
 
 /**
  * What the end user reads. Logto shows `data.errorDescription` after "Error occurred in connector:"
@@ -160,17 +43,8 @@ const userMessageFor = (step: Step, code: ConnectorErrorCodes): string => {
 
 /** What went wrong, before it becomes a Logto error. Every failure of the connector is one of these. */
 export type Failure =
-  /**
-   * Xiaomi answered with an error. `xiaomiCode` and `description` are as received: untrusted, they
-   * are checked and cleaned here.
-   */
-  | { kind: 'xiaomi'; step: Step; xiaomiCode?: unknown; description?: unknown }
-  /** Xiaomi answered, but not with anything this connector can use; `reason` is fixed text. */
-  | { kind: 'unexpected'; step: Step; status?: number; reason: string }
-  /** Xiaomi could not be reached, or did not answer in time. */
-  | { kind: 'network'; step: Step; reason: string }
-  /** Xiaomi is throttling this app. */
-  | { kind: 'rate-limited'; step: Step; status: number }
+  /** A call to Xiaomi failed (xiaomi-answers.ts), at this step. */
+  | (CallFailure & { step: Step })
   /** The callback data Logto posted is not a Xiaomi callback; `reason` is fixed text. */
   | { kind: 'bad-callback'; reason: string }
   /** The saved config does not validate; the messages are config.ts's, written for the admin. */
@@ -180,12 +54,16 @@ export type Failure =
   /** `getAccessTokenByRefreshToken` got no usable refresh token. */
   | { kind: 'unusable-refresh-token' }
   /** One of Logto's own callbacks did not settle within the operation's time. */
-  | { kind: 'logto-timeout'; call: 'getConfig' | 'getSession' | 'setSession' }
+  | {
+      kind: 'logto-timeout';
+      call: 'getConfig' | 'getSession' | 'setSession';
+      timeoutMs: number;
+    }
   /** Anything else that went wrong inside the connector or its host; `cause` is what was thrown. */
   | { kind: 'internal'; operation: string; cause: unknown };
 
 /**
- * A failure on its way to the connector's boundary (index.ts), which makes it the
+ * A failure on its way to the operation's boundary (operation.ts), which makes it the
  * ConnectorError: only there are all the secrets of the operation known (the client secret, the
  * code, the tokens, the mac_key), so only there can outside text be redacted of every one of them
  * before it is shortened.
@@ -200,64 +78,17 @@ const stepNames: Record<Step, string> = {
   callback: 'the callback (Xiaomi’s redirect back to Logto)',
   token: 'the token exchange (oauth2/token)',
   refresh: 'the token refresh (oauth2/token)',
-  profile: `the ${openApiPaths.profile.slice(1)} call`,
-  openId: `the ${openApiPaths.openId.slice(1)} call`,
-  phoneAndEmail: `the ${openApiPaths.phoneAndEmail.slice(1)} call`,
+  ...(Object.fromEntries(
+    openApiCalls.map(({ step, path }) => [step, `the ${path.slice(1)} call`]),
+  ) as Record<(typeof openApiCalls)[number]['step'], string>),
 };
 
 const sentenceCase = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** Longest quote of outside text kept for an admin; Xiaomi's own descriptions are one short line. */
 const maxQuotedLength = 200;
-const placeholder = '[redacted]';
-
-/** The forms a value takes on the wire (as is, in a URL, in a form body), as Xiaomi may echo it. */
-const wireForms = (value: string): string[] => [
-  value,
-  encodeURIComponent(value),
-  new URLSearchParams({ v: value }).toString().slice(2),
-];
-
-const percentEscapes = /(?:%[0-9a-f]{2})+/gi;
-
-/** Decodes percent-escapes in any letter case, leaving malformed UTF-8 as U+FFFD, never throwing. */
-const percentDecode = (text: string): string =>
-  text.replace(percentEscapes, (escapes) =>
-    Buffer.from(escapes.replace(/%/g, ''), 'hex').toString('utf8'),
-  );
-
-/**
- * Replaces every sensitive value (secret, code, tokens, mac_key) in text that came from outside,
- * as is and in its URL- and form-encoded forms, in case Xiaomi echoes a request parameter. An echo
- * in another form (escapes in lower case, encoded twice) shows once the text is decoded: the text
- * is then kept decoded, and redacted. Redaction comes before any shortening, so a cut never
- * leaves a piece of a secret behind. Text holding none is returned unchanged.
- */
-export const redact = (text: string, sensitive: readonly string[]): string => {
-  const values = sensitive.filter((value) => value !== '');
-  const replaceAll = (input: string) =>
-    values.reduce(
-      (result, value) =>
-        wireForms(value).reduce((inner, form) => inner.split(form).join(placeholder), result),
-      input,
-    );
-  const replaced = replaceAll(text);
-  let view = replaced;
-  let hidden = false;
-  for (let round = 0; round < 3; round++) {
-    const decoded = percentDecode(view);
-    if (decoded === view) {
-      break;
-    }
-    view = replaceAll(decoded);
-    hidden ||= view !== decoded;
-  }
-  return hidden ? view : replaced;
-};
-
-/** Whether text from outside holds a sensitive value, in any of the forms `redact` finds. */
-export const holdsSensitive = (text: string, sensitive: readonly string[]): boolean =>
-  redact(text, sensitive) !== text;
+/** What redacts outside text of an operation's secrets (operation.ts). */
+type Redactor = { redact: (text: string) => string; holds: (text: string) => boolean };
 
 // Invisible or direction-changing characters would let quoted text pose as something else.
 const formatCharacters = /\p{Cf}/gu;
@@ -267,12 +98,12 @@ const controlCharacters = /[\p{Cc}\p{Zl}\p{Zp}]/gu;
  * Outside text as an admin may read it: text only, on one line, without invisible characters,
  * redacted, and bounded. Empty for anything that is not text.
  */
-const quote = (value: unknown, sensitive: readonly string[]): string => {
+const quote = (value: unknown, secrets: Redactor): string => {
   if (typeof value !== 'string') {
     return '';
   }
   const visible = value.replace(formatCharacters, '').replace(controlCharacters, ' ');
-  const line = redact(visible, sensitive).replace(/\s+/g, ' ').trim();
+  const line = secrets.redact(visible).replace(/\s+/g, ' ').trim();
   const characters = Array.from(line);
   return characters.length > maxQuotedLength
     ? `${characters.slice(0, maxQuotedLength - 1).join('')}…`
@@ -285,12 +116,9 @@ const codeWord = /^[A-Za-z0-9_.-]{1,40}$/;
  * A Xiaomi code as an admin may read it: an integer, or a short code word such as
  * `access_denied`. Anything else, or anything holding a sensitive value, is dropped.
  */
-const xiaomiCodeOf = (
-  value: unknown,
-  sensitive: readonly string[],
-): number | string | undefined => {
+const xiaomiCodeOf = (value: unknown, secrets: Redactor): number | string | undefined => {
   const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
-  if (typeof text !== 'string' || !codeWord.test(text) || holdsSensitive(text, sensitive)) {
+  if (typeof text !== 'string' || !codeWord.test(text) || secrets.holds(text)) {
     return undefined;
   }
   return typeof value === 'number' ? value : text;
@@ -322,11 +150,7 @@ const maxLoggedFrames = 10;
  * (koa-connector-error-handler.ts), so an unexpected cause would be lost: it goes to the server's
  * log instead, redacted and bounded, with the stack frames that say where it happened.
  */
-const logInternalFailure = (
-  operation: string,
-  cause: unknown,
-  sensitive: readonly string[],
-): void => {
+const logInternalFailure = (operation: string, cause: unknown, secrets: Redactor): void => {
   const message = cause instanceof Error ? readText(() => cause.message) : readText(() => cause);
   const frames =
     cause instanceof Error
@@ -334,11 +158,11 @@ const logInternalFailure = (
           .split('\n')
           .filter((line) => /^\s+at /.test(line))
           .slice(0, maxLoggedFrames)
-          .map((line) => quote(line, sensitive))
+          .map((line) => quote(line, secrets))
       : [];
   console.error(
     [
-      `connector-xiaomi: ${operation} failed unexpectedly: ${errorNameOf(cause)}: ${quote(message, sensitive)}`,
+      `connector-xiaomi: ${operation} failed unexpectedly: ${errorNameOf(cause)}: ${quote(message, secrets)}`,
       ...frames.map((frame) => `    ${frame}`),
     ].join('\n'),
   );
@@ -372,23 +196,25 @@ const connectorError = (code: ConnectorErrorCodes, data: ErrorData, cause?: unkn
 const httpStatus = (status: number | undefined) =>
   status === undefined ? '' : ` (HTTP ${String(status)})`;
 
+const noSecrets: Redactor = { redact: (text) => text, holds: () => false };
+
 /**
- * Turns a failure into the Logto error the table says. `sensitive` lists the values of the call
- * that must never be echoed back: the client secret, the code, the tokens, the mac_key.
+ * Turns a failure into the Logto error the table says. `secrets` are the operation's values that
+ * must never be echoed back: the client secret, the code, the tokens, the mac_key.
  */
 export const toConnectorError = (
   failure: Failure,
-  sensitive: readonly string[] = [],
+  secrets: Redactor = noSecrets,
 ): ConnectorError => {
   switch (failure.kind) {
     case 'xiaomi': {
-      const xiaomiCode = xiaomiCodeOf(failure.xiaomiCode, sensitive);
+      const xiaomiCode = xiaomiCodeOf(failure.xiaomiCode, secrets);
       const name = typeof xiaomiCode === 'number' ? xiaomiErrorTable[xiaomiCode]?.name : undefined;
       const meaning = meaningOf(failure.step, xiaomiCode);
       // Anyone can craft a callback link: its error_description is not Xiaomi's word, so it is
       // never quoted. The token and Open API answers come from Xiaomi over TLS.
       const xiaomiDescription =
-        failure.step === 'callback' ? undefined : quote(failure.description, sensitive);
+        failure.step === 'callback' ? undefined : quote(failure.description, secrets);
       const said =
         xiaomiCode === undefined
           ? 'an error without a usable code'
@@ -449,10 +275,10 @@ export const toConnectorError = (
     case 'logto-timeout':
       return connectorError(ConnectorErrorCodes.General, {
         errorDescription: userMessages.failed,
-        hint: `Logto did not answer the connector’s ${failure.call} in time (the 10 s every sign-in has); Xiaomi was not called. Check Logto’s database, where it keeps sessions and connector configs.`,
+        hint: `Logto did not answer the connector’s ${failure.call} in time (the ${String(failure.timeoutMs / 1000)} s every sign-in has); Xiaomi was not called. Check Logto’s database, where it keeps sessions and connector configs.`,
       });
     case 'internal':
-      logInternalFailure(failure.operation, failure.cause, sensitive);
+      logInternalFailure(failure.operation, failure.cause, secrets);
       return connectorError(
         ConnectorErrorCodes.General,
         {

@@ -25,6 +25,12 @@ export type HttpRequest = {
 export type HttpResponse = { status: number; body: string };
 
 /**
+ * The transport seam: one request, its whole answer, until `signal` aborts. A request that gets
+ * no whole answer rejects with a TransportError; anything else it throws is the connector's bug.
+ */
+export type Send = (request: HttpRequest, signal: AbortSignal) => Promise<HttpResponse>;
+
+/**
  * A request that got no whole answer. A code, never a message: Node's messages may carry the URL,
  * and Open API URLs carry the token.
  */
@@ -190,8 +196,8 @@ const exchange = (
     outgoing.end(request.form);
   });
 
-/** Sends one request and reads the whole answer, until `signal` aborts. */
-export const send = async (request: HttpRequest, signal: AbortSignal): Promise<HttpResponse> => {
+/** Node's own client, as the production transport. */
+export const send: Send = async (request, signal) => {
   const { http, https } = await loadTransports();
   const transport = request.url.startsWith('https:') ? https : http;
   return exchange(

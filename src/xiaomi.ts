@@ -1,294 +1,32 @@
 /**
- * One call to Xiaomi: its time limit, when it is tried again, and what Xiaomi's answer means.
- * Xiaomi's wire quirks are decoded here and nowhere else:
- * - token bodies start with the literal `&&&START&&&`, sometimes followed by whitespace;
- * - keys may carry stray spaces (`"token_type "`); numeric codes and `expires_in` may arrive as
- *   numeric strings;
- * - HTTP 200 is used for most errors, so the body decides, not the status;
- * - Open API bodies are an envelope `{ result, description, data, code }`.
- * Beyond those quirks, every field is checked for its type: a value of the wrong type means a
- * broken answer, and is never coerced into something usable (oauth4webapi's rule).
+ * The Xiaomi client: the consent page's URL, the code exchange, the refresh, and the Open API
+ * calls, as arctic's providers offer them. Every call goes through `send` (Node's own HTTP client
+ * in production; a test may answer in memory), is bounded by the operation's deadline, tried a
+ * second time only where that cannot cost the user anything, and decoded by xiaomi-answers.ts.
  */
-import { ConnectorFailure, type Failure, type Step } from './errors.ts';
-import { send, TransportError, type HttpRequest, type HttpResponse } from './http.ts';
+import { createHmac, randomBytes } from 'node:crypto';
 
-type JsonObject = Record<string, unknown>;
-
-// Time limits
-
-/** What a call needs of a sign-in's time: the signal, and the time it was given in all. */
-export type Budget = { signal: AbortSignal; ms: number };
-
-export type TimeLimit = Budget & {
-  /** Stops the timer and lets go of the parent; call it when the work is done. */
-  clear: () => void;
-  /** Aborts now. */
-  abort: () => void;
-  /** Aborts `ms` from now instead of when it was due. */
-  restart: (ms: number) => void;
-};
-
-const timedOut = () => new DOMException('The operation timed out.', 'TimeoutError');
-
-/**
- * Aborts after `ms`, or as soon as `parent` aborts, whichever comes first. Not
- * `AbortSignal.timeout` and `AbortSignal.any`: measured on Node 22, a timeout signal cannot be
- * cancelled and keeps about 850 bytes alive until its timer fires (10 s after a sign-in that took
- * 10 ms), and `any` costs 15 to 30 µs and about 2.8 kB per call, for a connector whose whole
- * sign-in costs about 1 ms of CPU. A controller and a timer cleared when the work is done cost 1
- * to 3 µs and leave nothing behind (docs/how-it-works.md).
- */
-export const timeLimit = (ms: number, parent?: AbortSignal): TimeLimit => {
-  const controller = new AbortController();
-  const abort = () => {
-    controller.abort(parent?.aborted ? parent.reason : timedOut());
-  };
-  if (parent?.aborted) {
-    abort();
-  }
-  parent?.addEventListener('abort', abort, { once: true });
-  const start = (after: number) => {
-    // Like AbortSignal.timeout: a pending limit alone does not keep the process alive.
-    const started = setTimeout(abort, after);
-    started.unref();
-    return started;
-  };
-  let timer = start(ms);
-  const clear = () => {
-    clearTimeout(timer);
-    parent?.removeEventListener('abort', abort);
-  };
-  return {
-    signal: controller.signal,
-    ms,
-    clear,
-    abort: () => {
-      clear();
-      abort();
-    },
-    restart: (after: number) => {
-      clearTimeout(timer);
-      timer = start(after);
-    },
-  };
-};
-
-// What an answer means
-
-/** A failure of a Xiaomi call, before the call's step is known to it. */
-type CallFailure = Failure extends infer Each
-  ? Each extends { step: Step }
-    ? Omit<Each, 'step'>
-    : never
-  : never;
-
-type Decoded<T> = { ok: true; value: T } | { ok: false; failure: CallFailure };
-
-/** Reads an answer; callXiaomi names a failure by the step that made the call. */
-export type Decoder<T> = (response: HttpResponse) => Decoded<T>;
-
-const tokenBodyPrefix = '&&&START&&&';
-
-/** `null` counts as absent: servers often send it for a field they have no value for. */
-const absent = (value: unknown): boolean => value === undefined || value === null;
-
-const isObject = (value: unknown): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/**
- * Parses a body as a JSON object, tolerating the token prefix and surrounding whitespace
- * (`trim` also drops a byte-order mark).
- */
-const parseBody = (body: string): JsonObject | undefined => {
-  let text = body.trim();
-  if (text.startsWith(tokenBodyPrefix)) {
-    text = text.slice(tokenBodyPrefix.length);
-  }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return isObject(parsed) ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-/** Trims stray spaces from keys; the first occurrence of a key wins. */
-const normaliseKeys = (object: JsonObject): JsonObject => {
-  const result: JsonObject = {};
-  for (const [key, value] of Object.entries(object)) {
-    const trimmed = key.trim();
-    if (!(trimmed in result)) {
-      result[trimmed] = value;
-    }
-  }
-  return result;
-};
-
-/**
- * Xiaomi's tokens and keys, as RFC 6749 allows them (visible ASCII, inner spaces), bounded: real
- * ones are a few hundred characters at most.
- */
-const tokenText = /^[\x21-\x7e](?:[\x20-\x7e]{0,4094}[\x21-\x7e])?$/;
-
-export const isTokenText = (value: unknown): value is string =>
-  typeof value === 'string' && tokenText.test(value);
-
-/**
- * An error field (`error` of a token answer or a callback, `code` of an envelope). Absent, `null`,
- * `0` and `"0"` mean success; numeric codes arrive as numbers or numeric strings. Any other value
- * is an error, even one that carries no usable code (`true`, an object): it never reads as
- * success. The code is passed on as received, for errors.ts to check.
- */
-export const decodeErrorField = (
-  value: unknown,
-): { failed: false } | { failed: true; xiaomiCode: unknown } => {
-  if (absent(value)) {
-    return { failed: false };
-  }
-  const numeric =
-    typeof value === 'string' && /^\s*-?\d{1,15}\s*$/.test(value) ? Number(value) : value;
-  return numeric === 0 ? { failed: false } : { failed: true, xiaomiCode: numeric };
-};
-
-const describeBody = (response: HttpResponse): string =>
-  response.body.trim() === ''
-    ? 'empty body'
-    : /^\s*</.test(response.body)
-      ? 'an HTML page instead of JSON'
-      : 'a body that is not a JSON object';
-
-/** An answer this connector cannot use; HTTP 429 says why better than its body does. */
-const unusable = (response: HttpResponse, reason: string): Decoded<never> => ({
-  ok: false,
-  failure:
-    response.status === 429
-      ? { kind: 'rate-limited', status: response.status }
-      : { kind: 'unexpected', status: response.status, reason },
-});
-
-/**
- * What both kinds of answer share: a JSON object, its keys trimmed, whose error field says
- * whether Xiaomi refused (with its description beside it).
- */
-const openBody = (
-  response: HttpResponse,
-  errorKey: 'error' | 'code',
-  descriptionKey: 'error_description' | 'description',
-): Decoded<JsonObject> => {
-  const parsed = parseBody(response.body);
-  if (!parsed) {
-    return unusable(response, describeBody(response));
-  }
-  const body = normaliseKeys(parsed);
-  const error = decodeErrorField(body[errorKey]);
-  return error.failed
-    ? {
-        ok: false,
-        failure: {
-          kind: 'xiaomi',
-          xiaomiCode: error.xiaomiCode,
-          description: body[descriptionKey],
-        },
-      }
-    : { ok: true, value: body };
-};
-
-export type XiaomiToken = {
-  accessToken: string;
-  expiresIn?: number;
-  refreshToken?: string;
-  scope?: string;
-  tokenType?: string;
-  macKey?: string;
-};
-
-const read = <T>(value: unknown, accept: (value: unknown) => T | undefined): T | undefined =>
-  absent(value) ? undefined : accept(value);
-
-const token = (value: unknown) => (isTokenText(value) ? value : undefined);
-
-const shortText = (value: unknown) =>
-  typeof value === 'string' && value.length <= 1024 ? value.trim() : undefined;
-
-/** Seconds as a number, or as a numeric string (a Xiaomi quirk). */
-const seconds = (value: unknown) => {
-  const parsed =
-    typeof value === 'string' && /^\s*\d{1,12}\s*$/.test(value) ? Number(value) : value;
-  return typeof parsed === 'number' && Number.isSafeInteger(parsed) && parsed >= 0
-    ? parsed
-    : undefined;
-};
-
-/** The optional token fields this connector uses, and what each must be. */
-const optionalTokenFields: Record<string, (value: unknown) => unknown> = {
-  expires_in: seconds,
-  refresh_token: token,
-  scope: shortText,
-  token_type: shortText,
-  mac_key: token,
-};
-
-/** A token endpoint answer (code exchange or refresh); only `access_token` is required. */
-export const decodeTokenResponse: Decoder<XiaomiToken> = (response) => {
-  const opened = openBody(response, 'error', 'error_description');
-  if (!opened.ok) {
-    return opened;
-  }
-  const body = opened.value;
-  if (!isTokenText(body.access_token)) {
-    return unusable(
-      response,
-      body.access_token === undefined
-        ? 'no access_token in the answer'
-        : 'access_token is not a token string',
-    );
-  }
-  if (response.status >= 300) {
-    return unusable(response, 'an error status');
-  }
-  const wrong = Object.entries(optionalTokenFields).find(
-    ([key, accept]) => !absent(body[key]) && accept(body[key]) === undefined,
-  );
-  if (wrong) {
-    return unusable(response, `${wrong[0]} is of the wrong type`);
-  }
-  return {
-    ok: true,
-    value: {
-      accessToken: body.access_token,
-      expiresIn: read(body.expires_in, seconds),
-      refreshToken: read(body.refresh_token, token),
-      scope: read(body.scope, shortText),
-      tokenType: read(body.token_type, shortText),
-      macKey: read(body.mac_key, token),
-    },
-  };
-};
-
-/** An Open API envelope; its `data` object. */
-export const decodeOpenApiResponse: Decoder<JsonObject> = (response) => {
-  const opened = openBody(response, 'code', 'description');
-  if (!opened.ok) {
-    return opened;
-  }
-  const body = opened.value;
-  const { result } = body;
-  if (!absent(result) && (typeof result !== 'string' || result.trim().toLowerCase() !== 'ok')) {
-    return unusable(response, 'its result is not "ok"');
-  }
-  if (!isObject(body.data) || response.status >= 300) {
-    return unusable(response, isObject(body.data) ? 'an error status' : 'no data in the answer');
-  }
-  return { ok: true, value: normaliseKeys(body.data) };
-};
+import {
+  openApiCalls,
+  xiaomiEndpoints,
+  type OpenApiStep,
+  type Step,
+  type XiaomiEndpoints,
+} from './constant.ts';
+import { ConnectorFailure } from './errors.ts';
+import { send as httpSend, TransportError, type HttpRequest, type Send } from './http.ts';
+import { timeLimit, type Deadline, type Secrets } from './operation.ts';
+import {
+  decodeOpenApiResponse,
+  decodeTokenResponse,
+  type CallFailure,
+  type Decoded,
+  type Decoder,
+  type JsonObject,
+  type XiaomiToken,
+} from './xiaomi-answers.ts';
 
 // When a call is tried again
-
-/**
- * An attempt gives up after this share of the sign-in's time: a stalled first attempt leaves room
- * for a second one, and for the calls after it (4 s of the 10 s).
- */
-const attemptShare = 0.4;
 
 /** OA_INVALID_CODE: what a code Xiaomi already redeemed answers. */
 const codeAlreadyUsed = 96013;
@@ -302,11 +40,12 @@ type Attempt<T> = {
 };
 
 const attempt = async <T>(
+  send: Send,
   request: HttpRequest,
   decode: Decoder<T>,
-  budget: Budget,
+  deadline: Deadline,
 ): Promise<Attempt<T>> => {
-  const limit = timeLimit(budget.ms * attemptShare, budget.signal);
+  const limit = timeLimit(deadline.attemptMs, deadline.signal);
   try {
     return { decoded: decode(await send(request, limit.signal)), reached: true, stale: false };
   } catch (error: unknown) {
@@ -366,21 +105,22 @@ const spentCode = (decoded: Decoded<unknown>): boolean =>
   Number(decoded.failure.xiaomiCode) === codeAlreadyUsed;
 
 /**
- * One Xiaomi call: an attempt, and a second one when the rule above allows it and the sign-in's
- * time is not spent, on a new connection (the pool's next idle one may be as stale as the last).
- * So Xiaomi is sent each call twice at most. Each attempt is bounded by its share of the time.
- * Returns the decoded answer, or throws its failure, named by `step`.
+ * One Xiaomi call: an attempt, and a second one when the rule above allows it and the
+ * operation's time is not spent, on a new connection (the pool's next idle one may be as stale as
+ * the last). So Xiaomi is sent each call twice at most. Returns the decoded answer, or throws its
+ * failure, named by `step`.
  */
-export const callXiaomi = async <T>(
+const callXiaomi = async <T>(
+  send: Send,
   step: Step,
   request: HttpRequest,
   decode: Decoder<T>,
-  budget: Budget,
+  deadline: Deadline,
 ): Promise<T> => {
-  const first = await attempt(request, decode, budget);
+  const first = await attempt(send, request, decode, deadline);
   let { decoded } = first;
-  if (!budget.signal.aborted && worthASecondAttempt(step, first)) {
-    const second = await attempt({ ...request, ownConnection: true }, decode, budget);
+  if (!deadline.signal.aborted && worthASecondAttempt(step, first)) {
+    const second = await attempt(send, { ...request, ownConnection: true }, decode, deadline);
     // A 96013 the first attempt may have caused, by redeeming the code before its answer was
     // lost: the first failure says what went wrong. (A reused connection that failed without an
     // answer is counted too: one whose server read the request and then dropped it looks the same.)
@@ -394,3 +134,237 @@ export const callXiaomi = async <T>(
   }
   return decoded.value;
 };
+
+// MAC signatures
+
+/**
+ * Xiaomi's access tokens are MAC tokens; some Open APIs only answer requests signed with the
+ * token's `mac_key` (Xiaomi's mac-signature-verification page):
+ * text = nonce, METHOD, host, path and the sorted non-empty query, each line ending in `\n`;
+ * mac = Base64(HMAC-SHA1(mac_key, text)).
+ */
+export type SignedRequest = {
+  method: 'GET' | 'POST';
+  /** `URL.host`: no scheme; the port only when it is not the default. */
+  host: string;
+  path: string;
+  query: URLSearchParams;
+};
+
+/** `<random 64-bit integer>:<Unix time in minutes>`; a fresh one for every request, retries too. */
+export const createNonce = (nowMs: number): string =>
+  `${randomBytes(8).readBigInt64BE()}:${Math.floor(nowMs / 60_000)}`;
+
+const sortedQuery = (query: URLSearchParams): string =>
+  [...query]
+    .filter(([, value]) => value !== '')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => `${key}=${value}`)
+    .join('&');
+
+export const macText = (nonce: string, request: SignedRequest): string =>
+  `${nonce}\n${request.method}\n${request.host}\n${request.path}\n${sortedQuery(request.query)}\n`;
+
+export const macAuthorization = (
+  accessToken: string,
+  macKey: string,
+  request: SignedRequest,
+  nonce: string = createNonce(Date.now()),
+): string => {
+  const mac = createHmac('sha1', macKey).update(macText(nonce, request)).digest('base64');
+  return `MAC access_token="${accessToken}", nonce="${nonce}", mac="${mac}"`;
+};
+
+// The client
+
+/** The app, as registered on Xiaomi's open platform. */
+export type XiaomiApp = { clientId: string; clientSecret: string };
+
+/** What a call needs of the operation it is part of. */
+export type CallContext = { deadline: Deadline; secrets: Secrets };
+
+type OpenApiCall = (typeof openApiCalls)[number];
+
+const requiredCalls = openApiCalls.filter((row) => !row.optional);
+const optionalCalls = openApiCalls.filter((row) => row.optional);
+
+/** The Open API's answers, by call; an optional call that was not made or failed is absent. */
+export type XiaomiUser = Record<Extract<OpenApiCall, { optional: false }>['step'], JsonObject> &
+  Partial<Record<Extract<OpenApiCall, { optional: true }>['step'], JsonObject>>;
+
+export type XiaomiClientOptions = {
+  endpoints?: Partial<XiaomiEndpoints>;
+  /** The transport; Node's own HTTP client unless a test answers in memory. */
+  send?: Send;
+};
+
+export const createXiaomiClient = ({ endpoints: chosen, send = httpSend }: XiaomiClientOptions) => {
+  const endpoints = { ...xiaomiEndpoints, ...chosen };
+
+  /**
+   * A grant for Xiaomi's tokens: a POST with a form body, as Logto's own Xiaomi connector does in
+   * production. Xiaomi's docs show GET, but a POST keeps the client secret out of URLs and proxy
+   * logs. Every token Xiaomi issues is a secret of the operation from here on.
+   */
+  const requestToken = async (
+    step: 'token' | 'refresh',
+    form: URLSearchParams,
+    { deadline, secrets }: CallContext,
+  ): Promise<XiaomiToken> => {
+    const token = await callXiaomi(
+      send,
+      step,
+      {
+        method: 'POST',
+        url: endpoints.token,
+        form: form.toString(),
+        // A refresh token works once: a failed refresh must tell whether Xiaomi read it, which a
+        // reused connection cannot (http.ts).
+        ownConnection: step === 'refresh',
+      },
+      decodeTokenResponse,
+      deadline,
+    );
+    secrets.add(token.accessToken, token.refreshToken, token.macKey);
+    return token;
+  };
+
+  /** Open API calls take camelCase `clientId` and `token`, unlike the OAuth endpoints. */
+  const callOpenApi = async (
+    { step, path }: OpenApiCall,
+    clientId: string,
+    token: XiaomiToken,
+    macKey: string | undefined,
+    deadline: Deadline,
+  ): Promise<JsonObject> => {
+    const query = new URLSearchParams({ clientId, token: token.accessToken });
+    return callXiaomi(
+      send,
+      step,
+      {
+        method: 'GET',
+        url: `${endpoints.openApi}${path}?${query}`,
+        ...(macKey !== undefined && {
+          headers: () => ({
+            authorization: macAuthorization(token.accessToken, macKey, {
+              method: 'GET',
+              host: new URL(endpoints.openApi).host,
+              path,
+              query,
+            }),
+          }),
+        }),
+      },
+      decodeOpenApiResponse,
+      deadline,
+    );
+  };
+
+  return {
+    /** Step 1: Xiaomi's consent page (section 1 of Xiaomi's OAuth docs). */
+    authorizationUrl: ({
+      clientId,
+      redirectUri,
+      scopes,
+      state,
+      skipConfirm,
+    }: {
+      clientId: string;
+      redirectUri: string;
+      scopes: readonly string[];
+      state: string;
+      skipConfirm: boolean;
+    }): string => {
+      const query = new URLSearchParams();
+      query.set('client_id', clientId);
+      query.set('redirect_uri', redirectUri);
+      query.set('response_type', 'code');
+      query.set('scope', scopes.join(' '));
+      query.set('state', state);
+      query.set('skip_confirm', String(skipConfirm));
+      return `${endpoints.authorize}?${query.toString()}`;
+    },
+
+    /** Step 3: the callback's code for tokens. Xiaomi compares the redirect URI with step 1's. */
+    exchangeCode: async (
+      app: XiaomiApp,
+      { code, redirectUri }: { code: string; redirectUri: string },
+      context: CallContext,
+    ): Promise<XiaomiToken> => {
+      const form = new URLSearchParams();
+      form.set('client_id', app.clientId);
+      form.set('client_secret', app.clientSecret);
+      form.set('redirect_uri', redirectUri);
+      form.set('grant_type', 'authorization_code');
+      form.set('code', code);
+      return requestToken('token', form, context);
+    },
+
+    /** Token storage: a stored refresh token for new tokens (and a new refresh token). */
+    refresh: async (
+      app: XiaomiApp,
+      { refreshToken, redirectUri }: { refreshToken: string; redirectUri: string },
+      context: CallContext,
+    ): Promise<XiaomiToken> => {
+      const form = new URLSearchParams();
+      form.set('client_id', app.clientId);
+      form.set('client_secret', app.clientSecret);
+      form.set('redirect_uri', redirectUri);
+      form.set('grant_type', 'refresh_token');
+      form.set('refresh_token', refreshToken);
+      return requestToken('refresh', form, context);
+    },
+
+    /**
+     * Step 4: the Open API calls the granted scopes allow, all at once, so a full profile costs
+     * one round trip after the token, not three. Once the required profile has answered, the
+     * optional calls have the deadline's grace left; then they are dropped.
+     */
+    fetchUser: async (
+      clientId: string,
+      token: XiaomiToken,
+      granted: ReadonlySet<string>,
+      { macSignature }: { macSignature: boolean },
+      { deadline }: CallContext,
+    ): Promise<XiaomiUser> => {
+      if (macSignature && !token.macKey) {
+        throw new ConnectorFailure({
+          kind: 'unexpected',
+          step: 'token',
+          reason:
+            'no mac_key to sign Open API calls with (turn off "Sign Open API calls" or ask Xiaomi)',
+        });
+      }
+      const macKey = macSignature ? token.macKey : undefined;
+      const call = async (row: OpenApiCall, within: Deadline) =>
+        [row.step, await callOpenApi(row, clientId, token, macKey, within)] as const;
+      const wanted = optionalCalls.filter(({ scopes }) => scopes.some((id) => granted.has(id)));
+      if (wanted.length === 0) {
+        return Object.fromEntries(
+          await Promise.all(requiredCalls.map(async (row) => call(row, deadline))),
+        ) as XiaomiUser;
+      }
+      const optionalLimit = timeLimit(deadline.timeoutMs, deadline.signal);
+      const optionalDeadline = { ...deadline, signal: optionalLimit.signal };
+      const optionalAnswers = wanted.map(async (row) =>
+        call(row, optionalDeadline).catch(() => [row.step, undefined] as const),
+      );
+      let required: (readonly [OpenApiStep, JsonObject])[];
+      try {
+        required = await Promise.all(requiredCalls.map(async (row) => call(row, deadline)));
+      } catch (error: unknown) {
+        optionalLimit.abort();
+        throw error;
+      }
+      optionalLimit.restart(deadline.graceMs);
+      try {
+        const answers = [...required, ...(await Promise.all(optionalAnswers))];
+        return Object.fromEntries(answers.filter(([, data]) => data !== undefined)) as XiaomiUser;
+      } finally {
+        optionalLimit.clear();
+      }
+    },
+  };
+};
+
+export type XiaomiClient = ReturnType<typeof createXiaomiClient>;

@@ -1,8 +1,8 @@
-import type * as Testing from '../src/testing.ts';
+import type * as Connector from '../src/index.ts';
 
 /**
- * The connector exactly as it ships: `lib/testing.js`, the same build as `lib/index.js` with its
- * endpoints configurable. test/global-setup.ts builds it once before the tests start.
+ * The connector exactly as it ships: `lib/index.js`, whose `createXiaomiConnector` takes the
+ * endpoints of a fake Xiaomi. test/global-setup.ts builds it once before the tests start.
  */
-export const loadBuiltConnector = async (): Promise<typeof Testing> =>
-  (await import(new URL('../lib/testing.js', import.meta.url).href)) as typeof Testing;
+export const loadBuiltConnector = async (): Promise<typeof Connector> =>
+  (await import(new URL('../lib/index.js', import.meta.url).href)) as typeof Connector;
