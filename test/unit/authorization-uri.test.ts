@@ -9,6 +9,7 @@ import {
   throwingGetSession,
   redirectUri,
 } from './fixtures.ts';
+import { MemoryXiaomi } from './memory-xiaomi.ts';
 
 const payload = {
   state: 'state-1',
@@ -20,7 +21,7 @@ const payload = {
 };
 
 const authorize = async (config: unknown, scope?: string) => {
-  const connector = await makeConnector(config);
+  const connector = await makeConnector(new MemoryXiaomi(), config);
   const saved: ConnectorSession[] = [];
   const uri = await connector.getAuthorizationUri(
     { ...payload, ...(scope === undefined ? {} : { scope }) },
@@ -75,7 +76,7 @@ describe('getAuthorizationUri', () => {
   });
 
   it('turns a failing setSession into a ConnectorError, its cause kept out of data', async () => {
-    const connector = await makeConnector(baseConfig);
+    const connector = await makeConnector(new MemoryXiaomi(), baseConfig);
     const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const cause = new Error('session store down');
     const failure = connector.getAuthorizationUri(payload, async () => {
@@ -89,7 +90,7 @@ describe('getAuthorizationUri', () => {
   });
 
   it('builds the URL where Logto’s "my account" API passes notImplemented as setSession', async () => {
-    const connector = await makeConnector(baseConfig);
+    const connector = await makeConnector(new MemoryXiaomi(), baseConfig);
     const url = new URL(await connector.getAuthorizationUri(payload, throwingGetSession));
     expect(url.searchParams.get('state')).toBe('state-1');
   });

@@ -1,4 +1,3 @@
-import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 
 import type { GetSession } from '@logto/connector-kit';
@@ -14,9 +13,9 @@ import {
   sessionOf,
   signInSession,
   throwingGetSession,
-  tokenBody,
+  answeringSignIn,
 } from './fixtures.ts';
-import { accountHost, mockProfile } from './nock.ts';
+import { MemoryXiaomi } from './memory-xiaomi.ts';
 
 describe('callback', () => {
   // Each of Logto's callers signing in with what its code posts: e2e.test.ts, over sockets.
@@ -31,15 +30,14 @@ describe('callback', () => {
       }) as GetSession,
     ],
   ])('refuses a callback for which no sign-in was started: %s', async (_, getSession) => {
-    const token = nock(accountHost).post('/oauth2/token').reply(200, tokenBody());
-    const connector = await makeConnector();
+    const xiaomi = new MemoryXiaomi();
+    const connector = await makeConnector(xiaomi);
     const data = await expectConnectorError(
       connector.getUserInfo(callback, getSession),
       'invalid_request_parameters',
     );
     expect(data.hint).toContain('no sign-in');
-    expect(token.isDone()).toBe(false);
-    nock.cleanAll();
+    expect(xiaomi.sent).toEqual([]);
   });
 
   it.each([
@@ -62,7 +60,7 @@ describe('callback', () => {
       { hint: expect.stringContaining('/callback/') as unknown },
     ],
   ])('gives %s', async (_, error, code, data) => {
-    const connector = await makeConnector();
+    const connector = await makeConnector(new MemoryXiaomi());
     expect(
       await expectConnectorError(
         connector.getUserInfo(
@@ -84,7 +82,7 @@ describe('callback', () => {
     ['an empty code', { code: '', redirectUri }],
     ['an oversized code', { code: 'x'.repeat(5000), redirectUri }],
   ])('rejects %s with a ConnectorError, never a TypeError', async (_, data) => {
-    const connector = await makeConnector();
+    const connector = await makeConnector(new MemoryXiaomi());
     await expectConnectorError(
       connector.getUserInfo(data, signInSession),
       'invalid_request_parameters',
@@ -92,7 +90,7 @@ describe('callback', () => {
   });
 
   it('rejects a callback whose state differs from the one saved at step 1', async () => {
-    const connector = await makeConnector();
+    const connector = await makeConnector(new MemoryXiaomi());
     const data = await expectConnectorError(
       connector.getUserInfo({ ...accountCenterCallback, state: 'forged' }, signInSession),
       'invalid_request_parameters',
@@ -112,22 +110,19 @@ describe('callback', () => {
       'https://other.example.com/cb',
     ],
   ])('%s', async (_, getSession, exchangedFor) => {
-    const token = nock(accountHost)
-      .post('/oauth2/token', (body: Record<string, string>) => body.redirect_uri === exchangedFor)
-      .reply(200, tokenBody());
-    mockProfile();
-    const connector = await makeConnector();
+    const xiaomi = answeringSignIn();
+    const connector = await makeConnector(xiaomi);
     await expect(
       connector.getUserInfo(
         { ...callback, redirectUri: 'https://other.example.com/cb' },
         getSession,
       ),
     ).resolves.toMatchObject({ id: 'union-1' });
-    expect(token.isDone()).toBe(true);
+    expect(xiaomi.sentTo('POST /oauth2/token')[0]?.form?.get('redirect_uri')).toBe(exchangedFor);
   });
 
   it('fails with a ConnectorError when neither the session nor the data has a redirect URI', async () => {
-    const connector = await makeConnector();
+    const connector = await makeConnector(new MemoryXiaomi());
     await expectConnectorError(
       connector.getUserInfo({ code: authorizationCode }, throwingGetSession),
       'invalid_request_parameters',

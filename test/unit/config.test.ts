@@ -8,6 +8,7 @@ import type { ZodTypeAny } from 'zod';
 import { configGuard, describeConfigIssues, formItems } from '../../src/config.ts';
 import createConnector from '../../src/index.ts';
 import { callback, expectConnectorError, makeConnector, signInSession } from './fixtures.ts';
+import { MemoryXiaomi } from './memory-xiaomi.ts';
 
 const signInLanguages = [
   'ar',
@@ -115,7 +116,11 @@ describe('the config guard', () => {
   });
 
   it('an invalid saved config fails a sign-in with invalid_config, field by field', async () => {
-    const connector = await makeConnector({ clientId: 'my-app', clientSecret: 'x', scope: 'p' });
+    const connector = await makeConnector(new MemoryXiaomi(), {
+      clientId: 'my-app',
+      clientSecret: 'x',
+      scope: 'p',
+    });
     const data = await expectConnectorError(
       connector.getUserInfo(callback, signInSession),
       'invalid_config',

@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { toConnectorError, userMessages } from '../../src/errors.ts';
+import { Secrets } from '../../src/operation.ts';
+
+const secretsOf = (...values: string[]) => {
+  const secrets = new Secrets();
+  secrets.add(...values);
+  return secrets;
+};
 
 const secret = 'sEcReT-value-0123456789';
 
@@ -15,7 +22,7 @@ describe('making errors', () => {
     const description = `${'x'.repeat(180)}${secret}${'y'.repeat(100)}`;
     const { data } = toConnectorError(
       { kind: 'xiaomi', step: 'token', xiaomiCode: 96002, description },
-      [secret],
+      secretsOf(secret),
     );
     const quoted = (data as { xiaomiDescription: string }).xiaomiDescription;
     expect(Array.from(quoted)).toHaveLength(200);
@@ -43,7 +50,7 @@ describe('an unexpected failure', () => {
     const log = silenced();
     const error = toConnectorError(
       { kind: 'internal', operation: 'getUserInfo', cause: `boom ${secret}` },
-      [secret],
+      secretsOf(secret),
     );
     expect(error.data).toEqual({
       errorDescription: userMessages.failed,

@@ -7,8 +7,15 @@ import {
 import { notImplemented } from '@logto/cli/lib/connector/consts.js';
 import { expect } from 'vitest';
 
-import { createXiaomiConnector, type XiaomiConnectorOptions } from '../../src/testing.ts';
-import { failureOf } from '../sign-in.ts';
+import { ConnectorError } from '@logto/connector-kit';
+
+import { createXiaomiConnector, type XiaomiConnectorOptions } from '../../src/index.ts';
+import {
+  auditLogError,
+  bodySentToBrowser,
+  messageShownToUser,
+} from '../../fake-logto/logto-host.ts';
+import { MemoryXiaomi } from './memory-xiaomi.ts';
 
 export const clientId = '2882303761520000001';
 export const clientSecret = 'sEcReT-value-0123456789';
@@ -19,10 +26,23 @@ export const authorizationCode = 'AUTH-CODE-0123456789';
 
 export const baseConfig = { clientId, clientSecret, scope: '1', skipConfirm: false };
 
+/** The connector on `xiaomi`, in memory; `options` may add a time bound. */
 export const makeConnector = async (
+  xiaomi: MemoryXiaomi,
   config: unknown = baseConfig,
   options: XiaomiConnectorOptions = {},
-): Promise<SocialConnector> => createXiaomiConnector(options)({ getConfig: async () => config });
+): Promise<SocialConnector> =>
+  createXiaomiConnector({ send: xiaomi.send, ...options })({ getConfig: async () => config });
+
+/** Xiaomi answering a sign-in at scope 1: the token, then the profile. */
+export const answeringSignIn = (token: Record<string, unknown> = {}) =>
+  new MemoryXiaomi()
+    .answer('POST /oauth2/token', { body: tokenBody(token) })
+    .answer('GET /user/profile', { body: envelope(profileData) });
+
+/** A sign-in from Logto's sign-in page against `xiaomi`. */
+export const signIn = async (xiaomi: MemoryXiaomi, config: unknown = baseConfig) =>
+  (await makeConnector(xiaomi, config)).getUserInfo(callback, signInSession);
 
 export const sessionOf =
   (session: ConnectorSession): GetSession =>
@@ -75,17 +95,47 @@ export const envelope = (data: Record<string, unknown>) => ({
   code: 0,
 });
 
+/** A value as it is, and in the forms it takes in a URL and in a form body. */
+const wireForms = (value: string): string[] => [
+  value,
+  encodeURIComponent(value),
+  new URLSearchParams({ v: value }).toString().slice(2),
+];
+
+const secrets = [
+  clientSecret,
+  accessToken,
+  refreshTokenValue,
+  authorizationCode,
+  'MAC-KEY-0123456789',
+];
+
 /**
- * Asserts a rejection is a ConnectorError with the code and a user text in `errorDescription`, and
- * shows none of the values above anywhere Logto puts it (test/sign-in.ts, `failureOf`).
+ * Asserts a rejection is a ConnectorError with the code and a user text in `errorDescription`,
+ * with bounded data, and shows none of the values above, in any wire form, anywhere Logto puts
+ * it: its audit log, the body sent to the browser, the user's screen (fake-logto/logto-host.ts).
  */
 export const expectConnectorError = async (promise: Promise<unknown>, code: string) => {
-  const error = await failureOf(promise, [
-    clientSecret,
-    accessToken,
-    refreshTokenValue,
-    authorizationCode,
-  ]);
+  const error: unknown = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(ConnectorError);
+  if (!(error instanceof ConnectorError)) {
+    throw new Error('not a ConnectorError');
+  }
+  const everywhere = [
+    JSON.stringify(error.data),
+    error.message,
+    auditLogError(error).message,
+    bodySentToBrowser(error),
+    messageShownToUser(error),
+  ].join('\n');
+  for (const form of secrets.flatMap(wireForms)) {
+    expect(everywhere).not.toContain(form);
+  }
+  // Logto copies `data` into its message, its audit log and the browser.
+  expect(JSON.stringify(error.data).length).toBeLessThan(2048);
   expect(error.code).toBe(code);
   const data = error.data as { errorDescription: string; [key: string]: unknown };
   expect(typeof data.errorDescription).toBe('string');

@@ -1,7 +1,6 @@
-import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 
-import { createNonce, macAuthorization, macText } from '../../src/user-info.ts';
+import { createNonce, macAuthorization, macText } from '../../src/xiaomi.ts';
 import {
   accessToken,
   baseConfig,
@@ -14,7 +13,7 @@ import {
   signInSession,
   tokenBody,
 } from './fixtures.ts';
-import { mockToken, openApiHost } from './nock.ts';
+import { MemoryXiaomi } from './memory-xiaomi.ts';
 
 // Vectors computed outside this code, with:
 //   printf '%s\n' NONCE GET HOST PATH QUERY | openssl dgst -sha1 -hmac KEY -binary | base64
@@ -62,17 +61,12 @@ describe('MAC signatures', () => {
   });
 
   it('sends an Authorization: MAC header on Open API calls when the switch is on', async () => {
-    mockToken(tokenBody({ mac_key: 'mAcKeY-123' }));
-    let authorization = '';
-    nock(openApiHost)
-      .get('/user/profile')
-      .query({ clientId, token: accessToken })
-      .reply(function () {
-        authorization = String(this.req.headers.authorization);
-        return [200, envelope(profileData)];
-      });
-    const connector = await makeConnector({ ...baseConfig, macSignature: true });
+    const xiaomi = new MemoryXiaomi()
+      .answer('POST /oauth2/token', { body: tokenBody({ mac_key: 'mAcKeY-123' }) })
+      .answer('GET /user/profile', { body: envelope(profileData) });
+    const connector = await makeConnector(xiaomi, { ...baseConfig, macSignature: true });
     await connector.getUserInfo(callback, signInSession);
+    const authorization = xiaomi.sentTo('GET /user/profile')[0]?.headers.authorization ?? '';
     const nonce = /nonce="([^"]+)"/.exec(authorization)?.[1] ?? '';
     expect(authorization).toBe(
       macAuthorization(
@@ -90,22 +84,18 @@ describe('MAC signatures', () => {
   });
 
   it('sends no Authorization header when the switch is off', async () => {
-    mockToken();
-    let authorization: unknown = 'unset';
-    nock(openApiHost)
-      .get('/user/profile')
-      .query(true)
-      .reply(function () {
-        authorization = this.req.headers.authorization;
-        return [200, envelope(profileData)];
-      });
-    await (await makeConnector()).getUserInfo(callback, signInSession);
-    expect(authorization).toBeUndefined();
+    const xiaomi = new MemoryXiaomi()
+      .answer('POST /oauth2/token', { body: tokenBody() })
+      .answer('GET /user/profile', { body: envelope(profileData) });
+    await (await makeConnector(xiaomi)).getUserInfo(callback, signInSession);
+    expect(xiaomi.sentTo('GET /user/profile')[0]?.headers).toEqual({});
   });
 
   it('fails with invalid_response when signing is on but the token has no mac_key', async () => {
-    mockToken(tokenBody({ mac_key: undefined }));
-    const connector = await makeConnector({ ...baseConfig, macSignature: true });
+    const xiaomi = new MemoryXiaomi().answer('POST /oauth2/token', {
+      body: tokenBody({ mac_key: undefined }),
+    });
+    const connector = await makeConnector(xiaomi, { ...baseConfig, macSignature: true });
     const data = await expectConnectorError(
       connector.getUserInfo(callback, signInSession),
       'invalid_response',

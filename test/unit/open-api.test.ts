@@ -1,4 +1,3 @@
-import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -12,93 +11,111 @@ import {
   sessionOf,
   tokenBody,
 } from './fixtures.ts';
-import { mockProfile, mockToken, openApiHost } from './nock.ts';
+import { MemoryXiaomi, type Answer } from './memory-xiaomi.ts';
 
-const query = { clientId, token: accessToken };
+/** Xiaomi's token answer, granting `granted` (or no `scope` at all), then `answers`. */
+const xiaomiGranting = (granted: string | undefined, answers: Partial<Record<string, Answer>>) => {
+  const xiaomi = new MemoryXiaomi().answer('POST /oauth2/token', {
+    body: tokenBody({ scope: granted }),
+  });
+  for (const [path, answer] of Object.entries(answers)) {
+    xiaomi.answer(`GET /user/${path}`, answer!);
+  }
+  return xiaomi;
+};
 
-const signIn = async (requested: string, granted?: string) => {
-  mockToken(tokenBody(granted === undefined ? { scope: undefined } : { scope: granted }));
-  const connector = await makeConnector();
-  return connector.getUserInfo(
+const signIn = async (xiaomi: MemoryXiaomi, requested: string) =>
+  (await makeConnector(xiaomi)).getUserInfo(
     callback,
     sessionOf({ redirectUri: callback.redirectUri, state: 'state-1', scope: requested }),
   );
+
+const profile: Answer = { body: envelope(profileData) };
+const justTheProfile = {
+  id: 'union-1',
+  name: 'Lei',
+  avatar: profileData.miliaoIcon,
+  rawData: profileData,
 };
-
-const mockOpenId = () =>
-  nock(openApiHost)
-    .get('/user/openIdV2')
-    .query(query)
-    .reply(200, envelope({ openid: 'oid-9' }));
-
-const mockPhoneAndEmail = (data: Record<string, unknown>) =>
-  nock(openApiHost).get('/user/phoneAndEmail').query(query).reply(200, envelope(data));
 
 describe('Open API calls', () => {
   it('calls only user/profile for scope 1, with camelCase clientId and token', async () => {
-    const profile = mockProfile();
-    await expect(signIn('1', '1')).resolves.toEqual({
-      id: 'union-1',
-      name: 'Lei',
-      avatar: profileData.miliaoIcon,
-      rawData: profileData,
+    const xiaomi = xiaomiGranting('1', { profile });
+    await expect(signIn(xiaomi, '1')).resolves.toEqual(justTheProfile);
+    const calls = xiaomi.sent.filter(({ method }) => method === 'GET');
+    expect(calls.map(({ url }) => `${url.origin}${url.pathname}`)).toEqual([
+      'https://open.account.xiaomi.com/user/profile',
+    ]);
+    expect(Object.fromEntries(calls[0]!.url.searchParams)).toEqual({
+      clientId,
+      token: accessToken,
     });
-    expect(profile.isDone()).toBe(true);
   });
 
-  // Each optional scope granted, unticked or never permitted, and the calls each makes: e2e.test.ts,
-  // against the fake Xiaomi, which runs the built lib/. This one stays for src/'s coverage (a
-  // phoneAndEmail call without openIdV2) and for a phone Xiaomi writes with spaces.
+  // Each optional scope granted, unticked or never permitted, and the calls each makes: the
+  // sign-ins over sockets, against the fake Xiaomi, which run the built lib/.
   it('returns email and phone when scopes 4 and 6 are granted', async () => {
-    mockProfile();
-    mockPhoneAndEmail({ phone: '+86 138 1234 5678', email: 'lei@example.com' });
-    const user = await signIn('1 4 6', '1 4 6');
-    expect(user).toMatchObject({ email: 'lei@example.com', phone: '8613812345678' });
+    const xiaomi = xiaomiGranting('1 4 6', {
+      profile,
+      phoneAndEmail: { body: envelope({ phone: '+86 138 1234 5678', email: 'lei@example.com' }) },
+    });
+    await expect(signIn(xiaomi, '1 4 6')).resolves.toMatchObject({
+      email: 'lei@example.com',
+      phone: '8613812345678',
+    });
   });
 
   it('uses the requested scopes when the token answer has no scope', async () => {
-    mockProfile();
-    const openId = mockOpenId();
-    await signIn('1 3');
-    expect(openId.isDone()).toBe(true);
+    const xiaomi = xiaomiGranting(undefined, {
+      profile,
+      openIdV2: { body: envelope({ openid: 'o' }) },
+    });
+    await expect(signIn(xiaomi, '1 3')).resolves.toMatchObject({ rawData: { openId: 'o' } });
   });
 
-  it('makes the three calls in parallel, not one after another', async () => {
-    const delay = 150;
-    nock(openApiHost)
-      .get('/user/profile')
-      .query(query)
-      .delay(delay)
-      .reply(200, envelope(profileData));
-    nock(openApiHost)
-      .get('/user/openIdV2')
-      .query(query)
-      .delay(delay)
-      .reply(200, envelope({ openid: 'o' }));
-    nock(openApiHost)
-      .get('/user/phoneAndEmail')
-      .query(query)
-      .delay(delay)
-      .reply(200, envelope({ phone: '', email: 'a@b.cn' }));
-    const started = Date.now();
-    await signIn('1 3 4 6', '1 3 4 6');
-    expect(Date.now() - started).toBeLessThan(delay * 2.5);
+  it('makes the three calls at the same time, not one after another', async () => {
+    const xiaomi = xiaomiGranting('1 3 4 6', {
+      profile: { ...profile, delayMs: 20 },
+      openIdV2: { body: envelope({ openid: 'o' }), delayMs: 20 },
+      phoneAndEmail: { body: envelope({ phone: '', email: 'a@b.cn' }), delayMs: 20 },
+    });
+    await signIn(xiaomi, '1 3 4 6');
+    expect(xiaomi.mostAtOnce).toBe(3);
   });
 
   it('never fails a sign-in because phoneAndEmail or openIdV2 fails', async () => {
-    mockProfile();
-    nock(openApiHost)
-      .get('/user/phoneAndEmail')
-      .query(query)
-      .reply(403, { result: 'error', code: 96005, description: 'no permission' });
-    nock(openApiHost).get('/user/openIdV2').query(query).times(2).reply(502, '<html>bad</html>');
-    const user = await signIn('1 3 4 6', '1 3 4 6');
-    expect(user).toEqual({
-      id: 'union-1',
-      name: 'Lei',
-      avatar: profileData.miliaoIcon,
-      rawData: profileData,
+    const xiaomi = xiaomiGranting('1 3 4 6', {
+      profile,
+      phoneAndEmail: {
+        status: 403,
+        body: { result: 'error', code: 96005, description: 'no permission' },
+      },
+    }).answer('GET /user/openIdV2', { status: 502, body: '<html>bad</html>' }, 2);
+    await expect(signIn(xiaomi, '1 3 4 6')).resolves.toEqual(justTheProfile);
+    expect(xiaomi.unused()).toEqual([]);
+  });
+
+  it('drops an optional call still unanswered 5% of the bound after the profile', async () => {
+    const xiaomi = xiaomiGranting('1 3', { profile, openIdV2: 'stall' });
+    const connector = await makeConnector(xiaomi, undefined, { timeoutMs: 2000 });
+    const started = performance.now();
+    await expect(
+      connector.getUserInfo(
+        callback,
+        sessionOf({ redirectUri: callback.redirectUri, state: 'state-1', scope: '1 3' }),
+      ),
+    ).resolves.toEqual(justTheProfile);
+    // 5% of 2 s is 100 ms; the stalled call's own attempt limit would be 800 ms.
+    expect(performance.now() - started).toBeLessThan(700);
+  });
+
+  it('abandons the optional calls when the profile fails', async () => {
+    const xiaomi = xiaomiGranting('1 3', {
+      profile: { body: { result: 'error', code: 96008, description: 'x' } },
+      openIdV2: 'stall',
     });
+    await expectConnectorError(signIn(xiaomi, '1 3'), 'social_invalid_access_token');
+    expect(xiaomi.sentTo('GET /user/openIdV2')).toHaveLength(1);
   });
 
   it.each([
@@ -126,18 +143,19 @@ describe('Open API calls', () => {
     ['data with an empty unionId', 200, envelope({ unionId: ' ' }), 'invalid_response'],
     ['HTTP 404 with a valid envelope', 404, envelope(profileData), 'invalid_response'],
   ])('fails the sign-in when user/profile answers %s', async (_, status, body, code) => {
-    // Twice: a body broken on the way is tried once more.
-    nock(openApiHost).get('/user/profile').query(query).times(2).reply(status, body);
-    const data = await expectConnectorError(signIn('1', '1'), code);
+    // Twice where the answer is broken: a body broken on the way is tried once more.
+    const xiaomi = xiaomiGranting('1', {}).answer('GET /user/profile', { status, body }, 2);
+    const data = await expectConnectorError(signIn(xiaomi, '1'), code);
     expect(data.step).toBe('profile');
   });
 
   it('never echoes the access token from an error description', async () => {
-    nock(openApiHost)
-      .get('/user/profile')
-      .query(query)
-      .reply(200, { result: 'error', code: 96008, description: `token ${accessToken} expired` });
-    const data = await expectConnectorError(signIn('1', '1'), 'social_invalid_access_token');
+    const xiaomi = xiaomiGranting('1', {
+      profile: {
+        body: { result: 'error', code: 96008, description: `token ${accessToken} expired` },
+      },
+    });
+    const data = await expectConnectorError(signIn(xiaomi, '1'), 'social_invalid_access_token');
     expect(data.xiaomiDescription).toBe('token [redacted] expired');
   });
 });

@@ -1,40 +1,35 @@
-import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 
 import {
+  answeringSignIn,
   authorizationCode,
-  callback,
   clientId,
   clientSecret,
+  envelope,
   expectConnectorError,
-  makeConnector,
+  profileData,
   redirectUri,
-  signInSession,
+  signIn,
   tokenBody,
 } from './fixtures.ts';
-import { accountHost, mockProfile, mockToken } from './nock.ts';
+import { MemoryXiaomi } from './memory-xiaomi.ts';
 
-const signIn = async () => (await makeConnector()).getUserInfo(callback, signInSession);
+const answeringToken = (body: string, status = 200, times = 1) =>
+  new MemoryXiaomi().answer('POST /oauth2/token', { status, body }, times);
 
 describe('token exchange', () => {
   it('POSTs the code as a form body with client id, secret and redirect URI', async () => {
-    let contentType: string | undefined;
-    const token = nock(accountHost)
-      .post('/oauth2/token', {
-        client_id: clientId,
-        client_secret: clientSecret,
-        redirect_uri: redirectUri,
-        grant_type: 'authorization_code',
-        code: authorizationCode,
-      })
-      .reply(function () {
-        contentType = String(this.req.headers['content-type']);
-        return [200, tokenBody()];
-      });
-    mockProfile();
-    await signIn();
-    expect(token.isDone()).toBe(true);
-    expect(contentType).toBe('application/x-www-form-urlencoded');
+    const xiaomi = answeringSignIn();
+    await signIn(xiaomi);
+    const [token] = xiaomi.sentTo('POST /oauth2/token');
+    expect(Object.fromEntries(token!.form!)).toEqual({
+      client_id: clientId,
+      client_secret: clientSecret,
+      redirect_uri: redirectUri,
+      grant_type: 'authorization_code',
+      code: authorizationCode,
+    });
+    expect(token!.url.search).toBe('');
   });
 
   it.each([
@@ -46,9 +41,10 @@ describe('token exchange', () => {
     ['only access_token', `&&&START&&&{"access_token":"ACCESS-TOKEN-0123456789"}`],
     // expires_in as a numeric string: xiaomi.test.ts, with the other decoding of fields.
   ])('accepts a token body with %s', async (_, body) => {
-    mockToken(body);
-    mockProfile();
-    await expect(signIn()).resolves.toMatchObject({ id: 'union-1' });
+    const xiaomi = answeringToken(body).answer('GET /user/profile', {
+      body: envelope(profileData),
+    });
+    await expect(signIn(xiaomi)).resolves.toMatchObject({ id: 'union-1' });
   });
 
   it.each([
@@ -63,21 +59,24 @@ describe('token exchange', () => {
     [96002, 'general', 'OA_INVALID_REQUEST'],
     [96006, 'general', 'OA_UNSUPPORTED_GRANT_TYPE'],
     [96011, 'general', 'OA_UNSUPPORTED_RESPONSE_TYPE'],
-    [96012, 'authorization_failed', 'OA_ACCESS_DENIED'],
+    // The user consented before the code was issued: Xiaomi refused the app, not the user.
+    [96012, 'invalid_config', 'status and its approved permissions'],
     [99999, 'general', 'does not list this code'],
   ])('maps Xiaomi error %j to %s with a hint for the admin', async (error, code, hint) => {
-    mockToken(`&&&START&&&{"error":${JSON.stringify(error)},"error_description":"nope"}`);
-    const data = await expectConnectorError(signIn(), code);
+    const xiaomi = answeringToken(
+      `&&&START&&&{"error":${JSON.stringify(error)},"error_description":"nope"}`,
+    );
+    const data = await expectConnectorError(signIn(xiaomi), code);
     expect(data.hint).toContain(hint);
     expect(data.step).toBe('token');
     expect(data.xiaomiDescription).toBe('nope');
   });
 
   it('never echoes the secret or the code, even when Xiaomi does', async () => {
-    mockToken(
+    const xiaomi = answeringToken(
       `&&&START&&&{"error":96003,"error_description":"bad secret ${clientSecret} for code ${authorizationCode}"}`,
     );
-    const data = await expectConnectorError(signIn(), 'invalid_config');
+    const data = await expectConnectorError(signIn(xiaomi), 'invalid_config');
     expect(data.xiaomiDescription).toBe('bad secret [redacted] for code [redacted]');
   });
 
@@ -88,10 +87,11 @@ describe('token exchange', () => {
     ['a JSON array', 200, '[1,2]', 'not a JSON object'],
     ['no access_token', 200, '&&&START&&&{"expires_in":1}', 'no access_token'],
     ['a token with a 500 status', 500, tokenBody(), 'error status'],
-  ])('reports %s as invalid_response', async (_, status, body, reason) => {
-    // Twice: an answer broken before it reached the connector is tried once more.
-    nock(accountHost).post('/oauth2/token').times(2).reply(status, body);
-    const data = await expectConnectorError(signIn(), 'invalid_response');
+  ])('reports %s as invalid_response, after trying once more', async (_, status, body, reason) => {
+    // An answer broken before it reached the connector is tried once more.
+    const xiaomi = answeringToken(body, status, 2);
+    const data = await expectConnectorError(signIn(xiaomi), 'invalid_response');
     expect(data.hint).toContain(reason);
+    expect(xiaomi.unused()).toEqual([]);
   });
 });

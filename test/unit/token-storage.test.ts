@@ -1,4 +1,3 @@
-import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 
 import { metadata } from '../../src/constant.ts';
@@ -14,8 +13,9 @@ import {
   refreshTokenValue,
   signInSession,
   tokenBody,
+  answeringSignIn,
 } from './fixtures.ts';
-import { accountHost, mockProfile, mockToken } from './nock.ts';
+import { MemoryXiaomi } from './memory-xiaomi.ts';
 
 const storageConfig = { ...baseConfig, redirectUri };
 
@@ -25,9 +25,7 @@ describe('token storage', () => {
   });
 
   it('returns the token response beside the user info', async () => {
-    mockToken(tokenBody({ scope: '1 16000' }));
-    mockProfile();
-    const connector = await makeConnector();
+    const connector = await makeConnector(answeringSignIn({ scope: '1 16000' }));
     const result = await connector.getTokenResponseAndUserInfo!(callback, signInSession);
     expect(result).toEqual({
       tokenResponse: {
@@ -43,27 +41,30 @@ describe('token storage', () => {
   });
 
   it('refreshes with the configured redirect URI and hands back the new refresh token', async () => {
-    const refresh = nock(accountHost)
-      .post('/oauth2/token', {
-        client_id: clientId,
-        client_secret: clientSecret,
-        redirect_uri: redirectUri,
-        grant_type: 'refresh_token',
-        refresh_token: refreshTokenValue,
-      })
-      .reply(200, tokenBody({ access_token: 'NEW-ACCESS', refresh_token: 'NEW-REFRESH' }));
-    const connector = await makeConnector(storageConfig);
+    const xiaomi = new MemoryXiaomi().answer('POST /oauth2/token', {
+      body: tokenBody({ access_token: 'NEW-ACCESS', refresh_token: 'NEW-REFRESH' }),
+    });
+    const connector = await makeConnector(xiaomi, storageConfig);
     await expect(connector.getAccessTokenByRefreshToken!(refreshTokenValue)).resolves.toMatchObject(
       {
         access_token: 'NEW-ACCESS',
         refresh_token: 'NEW-REFRESH',
       },
     );
-    expect(refresh.isDone()).toBe(true);
+    const [refresh] = xiaomi.sentTo('POST /oauth2/token');
+    expect(Object.fromEntries(refresh!.form!)).toEqual({
+      client_id: clientId,
+      client_secret: clientSecret,
+      redirect_uri: redirectUri,
+      grant_type: 'refresh_token',
+      refresh_token: refreshTokenValue,
+    });
+    // A refresh token works once: never on a reused connection, whose failure cannot tell.
+    expect(refresh!.ownConnection).toBe(true);
   });
 
   it('asks the admin to set Redirect URI when it is missing', async () => {
-    const connector = await makeConnector(baseConfig);
+    const connector = await makeConnector(new MemoryXiaomi(), baseConfig);
     const data = await expectConnectorError(
       connector.getAccessTokenByRefreshToken!(refreshTokenValue),
       'invalid_config',
@@ -72,7 +73,7 @@ describe('token storage', () => {
   });
 
   it('rejects an empty refresh token without calling Xiaomi', async () => {
-    const connector = await makeConnector(storageConfig);
+    const connector = await makeConnector(new MemoryXiaomi(), storageConfig);
     await expectConnectorError(
       connector.getAccessTokenByRefreshToken!(''),
       'invalid_request_parameters',
@@ -80,10 +81,10 @@ describe('token storage', () => {
   });
 
   it('reports a used or expired refresh token (96009) clearly, without echoing it', async () => {
-    mockToken(
-      `&&&START&&&{"error":96009,"error_description":"refresh token ${refreshTokenValue} used"}`,
-    );
-    const connector = await makeConnector(storageConfig);
+    const xiaomi = new MemoryXiaomi().answer('POST /oauth2/token', {
+      body: `&&&START&&&{"error":96009,"error_description":"refresh token ${refreshTokenValue} used"}`,
+    });
+    const connector = await makeConnector(xiaomi, storageConfig);
     const data = await expectConnectorError(
       connector.getAccessTokenByRefreshToken!(refreshTokenValue),
       'social_invalid_access_token',

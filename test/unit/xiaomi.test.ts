@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { redact } from '../../src/errors.ts';
-import { decodeOpenApiResponse, decodeTokenResponse } from '../../src/xiaomi.ts';
+import { Secrets } from '../../src/operation.ts';
+import { decodeOpenApiResponse, decodeTokenResponse } from '../../src/xiaomi-answers.ts';
 
 const ok = (body: string) => ({ status: 200, body });
 
@@ -82,6 +82,12 @@ describe('decoding Xiaomi’s answers', () => {
   });
 });
 
+const redact = (text: string, ...values: string[]) => {
+  const secrets = new Secrets();
+  secrets.add(...values);
+  return secrets.redact(text);
+};
+
 describe('redaction', () => {
   const secret = 'iNb/7vbs+Qw==';
 
@@ -96,11 +102,11 @@ describe('redaction', () => {
     ['encoded twice', encodeURIComponent(encodeURIComponent(secret))],
     ['partly encoded', 'iNb%2F7vbs+Qw%3D%3D'],
   ])('removes a secret echoed %s', (_, echoed) => {
-    const text = redact(`bad client_secret=${echoed} given`, [secret]);
+    const text = redact(`bad client_secret=${echoed} given`, secret);
     expect(text).toBe('bad client_secret=[redacted] given');
   });
 
   it('ignores empty sensitive values and leaves other text alone', () => {
-    expect(redact('100% sure', ['', 'absent'])).toBe('100% sure');
+    expect(redact('100% sure', '', 'absent')).toBe('100% sure');
   });
 });
