@@ -32,7 +32,25 @@ export const grantedScopes = (
   return new Set(ids.length > 0 ? ids : requestedScopes(requested));
 };
 
-type FormItem = Omit<ConnectorConfigFormItem, 'key' | 'required'>;
+/**
+ * The scopes the console's picker offers (the seed's scope table, /work/shared/xiaomi-api.md §3):
+ * each box's value is its id and Xiaomi's name for it, and is what the config stores.
+ */
+const pickerScopes = [
+  [profileScope, 'profile'],
+  [openIdScope, 'openId'],
+  [phoneScope, 'phone'],
+  [emailScope, 'email'],
+] as const;
+
+const pickerValues = pickerScopes.map(([id, name]) => `${id} ${name}`) as [string, ...string[]];
+
+// Distributes over the union, so a MultiSelect item keeps its `selectItems`.
+type FormItem = ConnectorConfigFormItem extends infer Item
+  ? Item extends ConnectorConfigFormItem
+    ? Omit<Item, 'key' | 'required'>
+    : never
+  : never;
 type Field = { schema: z.ZodTypeAny; form: FormItem };
 
 /**
@@ -80,6 +98,38 @@ const fields = {
       tooltip: 'Xiaomi open platform > your app > App information: AppSecret.',
     },
   },
+  scopes: {
+    // A MultiSelect under a new key, not on `scope`: the console seeds a MultiSelect from the
+    // stored value only when it is an array of strings (`Array.isArray(value)` in
+    // packages/console/src/components/ConnectorForm/ConfigForm/ConfigFormFields/index.tsx;
+    // `initFormData` in packages/console/src/utils/connector-form.ts passes `config[key]` as is),
+    // so an old `scope: "1 3"` would show no box checked, and the first click would replace it.
+    schema: z
+      .array(
+        z.enum(pickerValues, {
+          errorMap: () => ({
+            message: `Scopes must be picked from ${pickerValues.map((value) => `"${value}"`).join(', ')}; put any other scope id in Scope (other ids).`,
+          }),
+        }),
+        {
+          invalid_type_error:
+            'Scopes must be a list of picked scopes, e.g. ["1 profile", "3 openId"].',
+        },
+      )
+      .optional(),
+    form: {
+      type: ConnectorConfigFormItemType.MultiSelect,
+      label: 'Scopes',
+      // MultiSelect items carry only a value in connector-kit 4.7 to 5.1 (`selectItems:
+      // z.array(z.object({ value: z.string() }))`, types/config-form.ts), core's response guard
+      // strips anything else (koaGuard in packages/core/src/middleware/koa-guard.ts), and the
+      // console labels a box with its value: so the value is the name the admin reads.
+      selectItems: pickerValues.map((value) => ({ value })),
+      defaultValue: [pickerValues[0]],
+      description:
+        '1 profile is always requested, checked or not: it carries the unionId users are known by. 3 adds the openId, 4 the phone number, 6 the email address (4 and 6 only once Xiaomi has granted them to your app).',
+    },
+  },
   scope: {
     schema: z
       .string({
@@ -92,11 +142,13 @@ const fields = {
       .optional(),
     form: {
       type: ConnectorConfigFormItemType.Text,
-      label: 'Scope',
-      placeholder: '1 3',
-      defaultValue: '1',
+      // Kept as a form item: the console saves only the keys of `formItems` (`parseFormConfig` in
+      // packages/console/src/utils/connector-form.ts drops the others), so an old "1 3" survives
+      // a save, and shows, only while it has a field.
+      label: 'Scope (other ids)',
+      placeholder: '1000 16000',
       description:
-        'Xiaomi scope ids separated by spaces. 1 (profile) is always requested; 3 adds the openId, 4 the phone number, 6 the email address.',
+        'More Xiaomi scope ids separated by spaces, requested together with the boxes above, e.g. for services your app calls with token storage. A Scope saved before the picker, such as "1 3", stays here and keeps working.',
       tooltip:
         'Other ids (Mi Cloud, Mi Home, …) are requested for your app to use with token storage.',
     },
@@ -165,6 +217,15 @@ export const describeConfigIssues = (error: z.ZodError): string =>
   error.issues.map((issue) => issue.message).join(' ');
 
 /**
+ * The picker's boxes and the Scope field as one space-separated `scope`, scope 1 first, so the
+ * rest of the connector reads `config.scope` alone, whichever of the two a config was saved with.
+ */
+const withScopesMerged = (config: ConnectorConfig): ConnectorConfig => {
+  const picked = (config.scopes ?? []).map((value) => value.split(' ')[0] ?? '');
+  return { ...config, scope: requestedScopes([...picked, config.scope ?? ''].join(' ')).join(' ') };
+};
+
+/**
  * The config Logto holds for this connector, validated and with its scopes normalised; or, for an
  * `invalid-config` failure, what the admin must fix.
  */
@@ -175,7 +236,7 @@ export const parseConfig = (
   | { ok: false; description: string; issues: { path: string; message: string }[] } => {
   const result = configGuard.safeParse(config);
   return result.success
-    ? { ok: true, config: result.data }
+    ? { ok: true, config: withScopesMerged(result.data) }
     : {
         ok: false,
         description: describeConfigIssues(result.error),

@@ -1,7 +1,16 @@
-// Logto core (not the CLI) skips, at start, a connector whose console form disagrees with its config
-// guard: each form item's type must suit the zod type of the config key it edits. Its checks use
-// `instanceof` against core's own zod classes, so a connector that bundles its own zod fails them
-// all. This reproduces those rules from the host's zod and lists what would make core skip it.
+// The console's form for a config (`formItems`) must suit the config guard: each form item's type
+// must suit the zod type of the config key it edits. These rules are those of an earlier Logto
+// core, which skipped such a connector at start (`validateFormItemsAndConfigGuardConsistency`,
+// called from packages/core/src/utils/connectors/factories.ts, with IGNORE_CONNECTOR_FORM_VIEW_
+// CONFIG_GUARD_CHECK to turn it off). Logto 1.37.1 to 1.43.0 no longer run it: core's
+// `loadConnectorFactories` (packages/core/src/utils/connectors/index.ts) calls the CLI's loader
+// (packages/cli/src/connector/factories.ts) and then only checks for duplicate factory ids, and
+// none of those releases' published @logto/cli holds the check. It is kept here as a stricter bar,
+// with one rule added for what those releases do accept and Logto's own connectors ship: a list
+// of an enum edited as MultiSelect offering exactly the enum's values (connector-kit's
+// `oidcPromptsGuard`, `z.nativeEnum(OidcPrompt).array()`, behind Google's "Prompts" MultiSelect).
+// The checks use `instanceof` against the host's own zod classes, so a connector that bundles its
+// own zod fails them all.
 
 /**
  * @param {typeof import('zod')} zod the host's zod module
@@ -44,6 +53,18 @@ const problemsOf = (zod, schema, item) => {
     return expect(
       isOneOf('Select') && JSON.stringify(values) === JSON.stringify(offered),
       `an enum of ${JSON.stringify(values)} edited as ${item.type} offering ${JSON.stringify(offered)}`,
+    );
+  }
+  if (schema instanceof zod.ZodArray && item.type === 'MultiSelect') {
+    const { element } = schema;
+    const values =
+      element instanceof zod.ZodEnum || element instanceof zod.ZodNativeEnum
+        ? Object.values(element.enum)
+        : undefined;
+    const offered = (item.selectItems ?? []).map(({ value }) => value);
+    return expect(
+      values !== undefined && JSON.stringify(values) === JSON.stringify(offered),
+      `a list of ${JSON.stringify(values ?? 'non-enum values')} edited as MultiSelect offering ${JSON.stringify(offered)}`,
     );
   }
   if (

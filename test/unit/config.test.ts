@@ -1,11 +1,17 @@
 // The config Logto validates (`configGuard`) and the console's form for it (`formItems`), both
 // derived from one declaration in src/config.ts, and the metadata Logto reads. The metadata guard,
 // the readme and the logos, as each supported Logto release loads them: install.test.ts.
-import { ConnectorConfigFormItemType } from '@logto/connector-kit';
+import { ConnectorConfigFormItemType, connectorMetadataGuard } from '@logto/connector-kit';
 import { describe, expect, it } from 'vitest';
 import type { ZodTypeAny } from 'zod';
 
-import { configGuard, describeConfigIssues, formItems } from '../../src/config.ts';
+import {
+  configGuard,
+  describeConfigIssues,
+  formItems,
+  parseConfig,
+  requestedScopes,
+} from '../../src/config.ts';
 import createConnector from '../../src/index.ts';
 import { callback, expectConnectorError, makeConnector, signInSession } from './fixtures.ts';
 import { MemoryXiaomi } from './memory-xiaomi.ts';
@@ -61,6 +67,10 @@ const invalidInputs: [key: string, value: unknown, fix: string][] = [
   ['scope', '1,3', 'Scope must be Xiaomi’s numeric scope ids'],
   ['scope', 'openid', 'Scope must be Xiaomi’s numeric scope ids'],
   ['scope', 1, 'Scope must be text'],
+  ['scopes', '1 3', 'Scopes must be a list of picked scopes'],
+  ['scopes', ['3'], 'Scopes must be picked from "1 profile", "3 openId", "4 phone", "6 email"'],
+  ['scopes', ['2 relation'], 'put any other scope id in Scope (other ids)'],
+  ['scopes', [3], 'Scopes must be picked from'],
   ['skipConfirm', 'true', 'Skip Xiaomi’s confirmation page must be on or off'],
   ['skipConfirm', 'yes', 'Skip Xiaomi’s confirmation page must be on or off'],
   ['skipConfirm', 1, 'Skip Xiaomi’s confirmation page must be on or off'],
@@ -166,6 +176,71 @@ describe('the console form', () => {
         expect(formItem.placeholder?.trim(), formItem.key).toBeTruthy();
       }
     }
+  });
+});
+
+const picker = formItems.find((item) => item.key === 'scopes')!;
+const scopeOf = (config: Record<string, unknown>) => {
+  const parsed = parseConfig({ ...validConfig, ...config });
+  if (!parsed.ok) {
+    throw new Error(parsed.description);
+  }
+  return requestedScopes(parsed.config.scope);
+};
+
+describe('the scope picker', () => {
+  it('offers the seed’s scopes as a MultiSelect, each box named by its id and Xiaomi’s name', () => {
+    expect(picker.type).toBe(ConnectorConfigFormItemType.MultiSelect);
+    expect(picker.type === ConnectorConfigFormItemType.MultiSelect && picker.selectItems).toEqual([
+      { value: '1 profile' },
+      { value: '3 openId' },
+      { value: '4 phone' },
+      { value: '6 email' },
+    ]);
+  });
+
+  // Core sends formItems through connectorMetadataGuard (connectorResponseGuard in @logto/schemas,
+  // applied and stripped by packages/core/src/middleware/koa-guard.ts): what survives is what the
+  // console renders.
+  it('reaches the console unchanged through the metadata guard Logto’s API applies', async () => {
+    const { metadata } = await loadConnector();
+    const sent = connectorMetadataGuard.parse(metadata);
+    expect(sent.formItems?.find((item) => item.key === 'scopes')).toEqual(picker);
+  });
+
+  it('says that scope 1 is always requested, and pre-checks it on a new connector', () => {
+    expect(picker.description).toContain('1 profile is always requested, checked or not');
+    expect(picker.defaultValue).toEqual(['1 profile']);
+  });
+
+  it('keeps the Scope text field, so an old "1 3" still shows and survives a save', () => {
+    const text = formItems.find((item) => item.key === 'scope')!;
+    expect(text.type).toBe(ConnectorConfigFormItemType.Text);
+    expect(text.description).toContain('"1 3", stays here and keeps working');
+  });
+
+  it.each([
+    [{ scopes: ['1 profile', '3 openId'] }, ['1', '3']],
+    [{ scope: '1 3' }, ['1', '3']],
+    [{ scope: '3' }, ['1', '3']],
+    [{ scopes: ['3 openId'], scope: '3' }, ['1', '3']],
+    [{ scopes: ['6 email', '4 phone'] }, ['1', '6', '4']],
+    [{ scopes: ['3 openId'], scope: '1000 16000' }, ['1', '3', '1000', '16000']],
+    [{ scopes: [] }, ['1']],
+    [{}, ['1']],
+  ])('a config saved as %j requests scopes %j', (config, scopes) => {
+    expect(scopeOf(config)).toEqual(scopes);
+  });
+
+  it('always requests scope 1, whatever is saved', () => {
+    for (const config of [{ scopes: ['4 phone'] }, { scope: '6' }, { scopes: [], scope: '' }]) {
+      expect(scopeOf(config)[0], JSON.stringify(config)).toBe('1');
+    }
+  });
+
+  it('hands the rest of the connector one space-separated scope string', () => {
+    const parsed = parseConfig({ ...validConfig, scopes: ['3 openId'], scope: '6' });
+    expect(parsed.ok && parsed.config.scope).toBe('1 3 6');
   });
 });
 
