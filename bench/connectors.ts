@@ -3,12 +3,19 @@
 import type { CreateConnector, SocialConnector } from '@logto/connector-kit';
 
 import { LogtoHost } from '../fake-logto/logto-host.ts';
+import { bareSignInWith } from './floor.ts';
 
 export { ConnectorError } from '@logto/connector-kit';
 
 export const connectors = ['official', 'ours'] as const;
-export type ConnectorName = (typeof connectors)[number];
-export const labels = { official: '@logto/connector-xiaomi', ours: 'connector-xiaomi' } as const;
+/** The CPU phase also runs the floor, a bare client making the same calls (floor.ts). */
+export const contenders = [...connectors, 'floor'] as const;
+export type ConnectorName = (typeof contenders)[number];
+export const labels = {
+  official: '@logto/connector-xiaomi',
+  ours: 'connector-xiaomi',
+  floor: 'floor: bare node:http client',
+} as const;
 /** Scope `1` is all the official connector fetches; `1 3 4 6` is this package's full profile. */
 export const scopes = ['1', '1 3 4 6'] as const;
 export type Scope = (typeof scopes)[number];
@@ -51,7 +58,8 @@ export const signInWith = async (
   scope: string,
   origin: string,
   lib: string,
-) => {
+): Promise<(code: string) => Promise<{ id: string; rawData?: unknown }>> => {
+  if (name === 'floor') return bareSignInWith(benchApp, scope, origin, redirectUri);
   let factory: CreateConnector<SocialConnector>;
   if (name === 'official') {
     // Node creates undici's global dispatcher, kept under this symbol, at the first fetch.
@@ -64,10 +72,9 @@ export const signInWith = async (
     dispatcher.dispatch = rewriter(dispatcher.dispatch.bind(dispatcher), origin);
     ({ default: factory } = await import(import.meta.resolve('@logto/connector-xiaomi')));
   } else {
-    // `lib/testing.js` is `lib/index.js` with its endpoints configurable.
-    const testing = await import(`${lib}testing.js`);
+    const ours = await import(`${lib}index.js`);
     const [authorize, token] = [`${origin}/oauth2/authorize`, `${origin}/oauth2/token`];
-    factory = testing.createXiaomiConnector({ endpoints: { authorize, token, openApi: origin } });
+    factory = ours.createXiaomiConnector({ endpoints: { authorize, token, openApi: origin } });
   }
   const config = { ...benchApp, scope };
   const logto = new LogtoHost(await factory({ getConfig: async () => config }), {

@@ -1,9 +1,14 @@
 // What main.ts stands on: the fake Xiaomi, which runs in main.ts's own process; worker processes
-// (worker.ts), spoken to over IPC one message and one answer at a time; the report's formatting.
-import { spawn } from 'node:child_process';
+// (worker.ts): built, started, spoken to over IPC one message and one answer at a time, and what
+// they leave (heap snapshots); numbers and the tables' formatting.
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { cp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import { build } from 'esbuild';
 
 import { startConnectProxy } from '../fake-xiaomi/connect-proxy.ts';
 import { startFakeXiaomi } from '../fake-xiaomi/index.ts';
@@ -16,6 +21,25 @@ export const root = fileURLToPath(new URL('..', import.meta.url));
 export const cache = path.join(root, '.cache', 'bench');
 export type Fake = Awaited<ReturnType<typeof startFake>>;
 export type ProxyCalls = { calls: number; throughProxy: number };
+
+// The connector as it ships, copied aside: other work in this checkout may rebuild lib/ meanwhile.
+// The worker as plain JavaScript, connectors.ts in a chunk of its own, loaded after the import.
+export const buildWorker = async () => {
+  for (const dir of ['lib', 'js'])
+    await rm(path.join(cache, dir), { recursive: true, force: true });
+  await promisify(execFile)(process.execPath, ['scripts/build.mjs'], { cwd: root });
+  await cp(path.join(root, 'lib'), path.join(cache, 'lib'), { recursive: true });
+  await build({
+    entryPoints: ['bench/worker.ts'],
+    outdir: path.join(cache, 'js'),
+    bundle: true,
+    splitting: true,
+    packages: 'external',
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+  });
+};
 
 /** The fake Xiaomi; with `tls`, on HTTPS under a name only the CONNECT proxy beside it knows. */
 export const startFake = async (tls = false) => {
@@ -71,13 +95,26 @@ export const startWorker = async (
   fake: Fake,
   {
     execArgv = [] as string[],
+    /** A CPU profile of the whole process, left in .cache/bench/profiles. */
+    profile = false,
     origin = fake.fake.origin,
     env = {} as Record<string, string>,
     /** Loads what Logto has loaded (connector-kit, zod) before timing the import. */
     host = false,
   } = {},
 ) => {
-  const argv = [...execArgv, path.join(cache, 'js', 'worker.js'), name, scope, origin];
+  const file = `--cpu-prof-name=${name}-${scope.replaceAll(' ', '')}.cpuprofile`;
+  const profiling = profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.join(cache, 'profiles')}`, file]
+    : [];
+  const argv = [
+    ...profiling,
+    ...execArgv,
+    path.join(cache, 'js', 'worker.js'),
+    name,
+    scope,
+    origin,
+  ];
   const child = spawn(process.execPath, ['--expose-gc', ...argv, host ? 'host' : ''], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -120,6 +157,33 @@ export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/** The slope of the least-squares line through the points (`xs[i]`, `ys[i]`). */
+export const leastSquaresSlope = (xs: number[], ys: number[]) => {
+  const mean = (values: number[]) => values.reduce((sum, x) => sum + x, 0) / values.length;
+  const [mx, my] = [mean(xs), mean(ys)];
+  return mean(xs.map((x, i) => (x - mx) * (ys[i]! - my))) / mean(xs.map((x) => (x - mx) ** 2)) || 0;
+};
+
+// What a heap snapshot a worker wrote holds, in bytes, before it is deleted: JavaScript data
+// (objects, strings, closures...) and compiled code (bytecode, machine code, their metadata), not
+// V8's bookkeeping.
+export const heapKinds = async (file: string) => {
+  const { snapshot, nodes } = JSON.parse(await readFile(file, 'utf8')) as {
+    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+    nodes: number[];
+  };
+  await rm(file);
+  const { node_fields: fields, node_types: types } = snapshot.meta;
+  const [type, size] = [fields.indexOf('type'), fields.indexOf('self_size')];
+  const kinds = { data: 0, code: 0 };
+  for (let index = 0; index < nodes.length; index += fields.length) {
+    const [kind, bytes] = [types[0][nodes[index + type]!]!, nodes[index + size]!];
+    if (kind === 'code') kinds.code += bytes;
+    else if (!['hidden', 'synthetic', 'object shape'].includes(kind)) kinds.data += bytes;
+  }
+  return kinds;
 };
 
 export const label = ({ name, scope }: { name: ConnectorName; scope?: Scope }) =>
