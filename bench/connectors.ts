@@ -2,7 +2,7 @@
 // only after it has timed the connector's own import, so that the import is measured cold.
 import type { CreateConnector, SocialConnector } from '@logto/connector-kit';
 
-import { LogtoHost } from '../fake-logto/logto-host.ts';
+import { LogtoHost } from '../fakes/logto-host/logto-host.ts';
 
 export { ConnectorError } from '@logto/connector-kit';
 
@@ -64,10 +64,9 @@ export const signInWith = async (
     dispatcher.dispatch = rewriter(dispatcher.dispatch.bind(dispatcher), origin);
     ({ default: factory } = await import(import.meta.resolve('@logto/connector-xiaomi')));
   } else {
-    // `lib/testing.js` is `lib/index.js` with its endpoints configurable.
-    const testing = await import(`${lib}testing.js`);
+    const built = await import(`${lib}index.js`);
     const [authorize, token] = [`${origin}/oauth2/authorize`, `${origin}/oauth2/token`];
-    factory = testing.createXiaomiConnector({ endpoints: { authorize, token, openApi: origin } });
+    factory = built.createXiaomiConnector({ endpoints: { authorize, token, openApi: origin } });
   }
   const config = { ...benchApp, scope };
   const logto = new LogtoHost(await factory({ getConfig: async () => config }), {

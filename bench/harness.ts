@@ -5,10 +5,10 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { startConnectProxy } from '../fake-xiaomi/connect-proxy.ts';
-import { startFakeXiaomi } from '../fake-xiaomi/index.ts';
-import { passConsent } from '../fake-xiaomi/scripted-user.ts';
-import { fakeTls, unresolvableHost } from '../fake-xiaomi/tls.ts';
+import { startConnectProxy } from '../fakes/network/connect-proxy.ts';
+import { startFakeXiaomi } from '../fakes/xiaomi/index.ts';
+import { passConsent } from '../fakes/user/scripted-user.ts';
+import { fakeTls, unresolvableHost } from '../fakes/network/tls.ts';
 import { benchApp, labels, redirectUri, type ConnectorName, type Scope } from './connectors.ts';
 import type { Run, RunResult, Sample } from './worker.ts';
 

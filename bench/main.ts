@@ -11,8 +11,8 @@ import { promisify } from 'node:util';
 
 import { build } from 'esbuild';
 
-import type { Faults } from '../fake-xiaomi/index.ts';
-import { certFile, unresolvableHost } from '../fake-xiaomi/tls.ts';
+import type { Faults } from '../fakes/xiaomi/index.ts';
+import { certFile, unresolvableHost } from '../fakes/network/tls.ts';
 import { connectors, labels, rewriteCostNs, scopes, type ConnectorName } from './connectors.ts';
 import { cache, label, median, mib, ms, pass, ratio, root, startFake } from './harness.ts';
 import { startWorker, table, type ProxyCalls, type Worker } from './harness.ts';

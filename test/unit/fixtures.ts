@@ -8,7 +8,7 @@ import { notImplemented } from '@logto/cli/lib/connector/consts.js';
 import { expect } from 'vitest';
 
 import { createXiaomiConnector, type XiaomiConnectorOptions } from '../../src/testing.ts';
-import { failureOf } from '../sign-in.ts';
+import { failureOf } from '../sockets/sign-in.ts';
 
 export const clientId = '2882303761520000001';
 export const clientSecret = 'sEcReT-value-0123456789';

@@ -10,9 +10,9 @@ import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadBuiltConnector } from './built-connector.ts';
-import type { FakeXiaomi, Faults, RequestLogEntry } from '../fake-xiaomi/index.ts';
-import { seededRandom, startFakeXiaomi } from '../fake-xiaomi/index.ts';
-import { LogtoHost } from '../fake-logto/logto-host.ts';
+import type { FakeXiaomi, Faults, RequestLogEntry } from '../../fakes/xiaomi/index.ts';
+import { seededRandom, startFakeXiaomi } from '../../fakes/xiaomi/index.ts';
+import { LogtoHost } from '../../fakes/logto-host/logto-host.ts';
 import { consentTo } from './sign-in.ts';
 import {
   heapUsedAfterGc,
