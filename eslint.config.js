@@ -27,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**', 'demo/**', 'bench/**', 'scripts/**', 'fake-xiaomi/**', 'fake-logto/**'],
+    files: ['test/**', 'demo/**', 'bench/**', 'scripts/**', 'fakes/**'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
 );

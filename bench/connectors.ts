@@ -2,7 +2,7 @@
 // only after it has timed the connector's own import, so that the import is measured cold.
 import type { CreateConnector, SocialConnector } from '@logto/connector-kit';
 
-import { LogtoHost } from '../fake-logto/logto-host.ts';
+import { LogtoHost } from '../fakes/logto-host/logto-host.ts';
 import { bareSignInWith } from './floor.ts';
 
 export { ConnectorError } from '@logto/connector-kit';

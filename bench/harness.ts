@@ -10,10 +10,10 @@ import { promisify } from 'node:util';
 
 import { build } from 'esbuild';
 
-import { startConnectProxy } from '../fake-xiaomi/connect-proxy.ts';
-import { startFakeXiaomi } from '../fake-xiaomi/index.ts';
-import { passConsent } from '../fake-xiaomi/scripted-user.ts';
-import { fakeTls, unresolvableHost } from '../fake-xiaomi/tls.ts';
+import { startConnectProxy } from '../fakes/network/connect-proxy.ts';
+import { startFakeXiaomi } from '../fakes/xiaomi/index.ts';
+import { passConsent } from '../fakes/user/scripted-user.ts';
+import { fakeTls, unresolvableHost } from '../fakes/network/tls.ts';
 import { benchApp, labels, redirectUri, type ConnectorName, type Scope } from './connectors.ts';
 import type { Run, RunResult, Sample } from './worker.ts';
 

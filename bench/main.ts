@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import type { Faults } from '../fake-xiaomi/index.ts';
-import { certFile, unresolvableHost } from '../fake-xiaomi/tls.ts';
+import type { Faults } from '../fakes/xiaomi/index.ts';
+import { certFile, unresolvableHost } from '../fakes/network/tls.ts';
 import { connectors, contenders, rewriteCostNs, scopes } from './connectors.ts';
 import type { ConnectorName, Scope } from './connectors.ts';
 import { buildWorker, cache, heapKinds, label, leastSquaresSlope, median } from './harness.ts';

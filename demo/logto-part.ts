@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import type { SocialUserInfo } from '@logto/connector-kit';
 import { ConnectorError } from '@logto/connector-kit';
 
-import type { FakeXiaomi, RequestLogEntry } from '../fake-xiaomi/index.ts';
+import type { FakeXiaomi, RequestLogEntry } from '../fakes/xiaomi/index.ts';
 import {
   LogtoHost,
   LogtoPageError,
   type Connector,
   type SignInAttempt,
-} from '../fake-logto/logto-host.ts';
+} from '../fakes/logto-host/logto-host.ts';
 
 export const connectorId = 'xiaomi-demo';
 
@@ -27,7 +27,7 @@ export interface SignInResult {
 
 /**
  * What Logto's sign-in page and core do around the connector, through the same host model the
- * tests use (fake-logto/logto-host.ts): step 1 keeps the connector's session in the sign-in
+ * tests use (fakes/logto-host/logto-host.ts): step 1 keeps the connector's session in the sign-in
  * interaction (here under a cookie); on the callback the page checks `state` itself and posts
  * `{ redirectUri, code }` without it, and core hands the session to the connector once.
  */

@@ -1,5 +1,5 @@
-import type { RequestLogEntry } from '../fake-xiaomi/index.ts';
-import { escapeHtml as escape } from '../fake-xiaomi/wire.ts';
+import type { RequestLogEntry } from '../fakes/xiaomi/index.ts';
+import { escapeHtml as escape } from '../fakes/xiaomi/wire.ts';
 
 import type { SignInResult } from './logto-part.ts';
 

@@ -9,8 +9,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { createXiaomiConnector } from '../src/testing.ts';
-import { startFakeXiaomi } from '../fake-xiaomi/index.ts';
+import { createXiaomiConnector } from '../src/index.ts';
+import { startFakeXiaomi } from '../fakes/xiaomi/index.ts';
 
 import { connectorId, LogtoPart } from './logto-part.ts';
 import { expiredPage, homePage, resultPage } from './pages.ts';

@@ -14,7 +14,7 @@ import {
   auditLogError,
   bodySentToBrowser,
   messageShownToUser,
-} from '../../fake-logto/logto-host.ts';
+} from '../../fakes/logto-host/logto-host.ts';
 import { MemoryXiaomi } from './memory-xiaomi.ts';
 
 export const clientId = '2882303761520000001';
@@ -113,7 +113,7 @@ const secrets = [
 /**
  * Asserts a rejection is a ConnectorError with the code and a user text in `errorDescription`,
  * with bounded data, and shows none of the values above, in any wire form, anywhere Logto puts
- * it: its audit log, the body sent to the browser, the user's screen (fake-logto/logto-host.ts).
+ * it: its audit log, the body sent to the browser, the user's screen (fakes/logto-host/logto-host.ts).
  */
 export const expectConnectorError = async (promise: Promise<unknown>, code: string) => {
   const error: unknown = await promise.then(

@@ -9,17 +9,17 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 
-import type { FakeXiaomi, FakeXiaomiOptions } from '../fake-xiaomi/index.ts';
+import type { FakeXiaomi, FakeXiaomiOptions } from '../../fakes/xiaomi/index.ts';
 import {
   ManualClock,
   macAuthorization,
   seededRandom,
   startFakeXiaomi,
-} from '../fake-xiaomi/index.ts';
+} from '../../fakes/xiaomi/index.ts';
 import { Agent, request as httpRequest } from 'node:http';
 
-import { plainRequest, postForm } from '../fake-xiaomi/http-client.ts';
-import { passConsent } from '../fake-xiaomi/scripted-user.ts';
+import { plainRequest, postForm } from '../../fakes/network/http-client.ts';
+import { passConsent } from '../../fakes/user/scripted-user.ts';
 
 const redirectUri = 'https://logto.example.com/callback/xiaomi';
 let fake: FakeXiaomi;

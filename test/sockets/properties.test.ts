@@ -11,17 +11,17 @@ import { ConnectorError, ConnectorErrorCodes, socialUserInfoGuard } from '@logto
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { userMessages } from '../src/errors.ts';
-import { createXiaomiConnector } from '../src/testing.ts';
+import { userMessages } from '../../src/errors.ts';
+import { createXiaomiConnector } from '../../src/index.ts';
 
-import type { FakeXiaomi } from '../fake-xiaomi/index.ts';
-import { startFakeXiaomi, tokenPrefix } from '../fake-xiaomi/index.ts';
+import type { FakeXiaomi } from '../../fakes/xiaomi/index.ts';
+import { startFakeXiaomi, tokenPrefix } from '../../fakes/xiaomi/index.ts';
 import {
   LogtoHost,
   logtoCallers,
   type Connector,
   type LogtoCaller,
-} from '../fake-logto/logto-host.ts';
+} from '../../fakes/logto-host/logto-host.ts';
 import { consentTo, knownProfileFields, nested, wireForms } from './sign-in.ts';
 
 const redirectUri = 'http://127.0.0.1/callback/xiaomi-properties';

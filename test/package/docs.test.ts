@@ -7,16 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 
-import { supportedReleases } from '../scripts/logto-releases.mjs';
-import { formItems } from '../src/config.ts';
-import {
-  meaningOf,
-  toConnectorError,
-  userMessages,
-  xiaomiErrorTable,
-  type Failure,
-} from '../src/errors.ts';
-import { toSocialUserInfo } from '../src/user-info.ts';
+import { supportedReleases } from '../../scripts/logto-releases.mjs';
+import { formItems } from '../../src/config.ts';
+import { toConnectorError, userMessages, type Failure } from '../../src/errors.ts';
+import { meaningOf, xiaomiErrorTable } from '../../src/xiaomi-answers.ts';
+import { toSocialUserInfo } from '../../src/user-info.ts';
 import { headingAnchors, isAbsolute, markdownLinks } from './markdown.ts';
 
 const guides = ['docs/console-guide.md', 'docs/console-guide.zh-CN.md', 'docs/console-guide.ja.md'];

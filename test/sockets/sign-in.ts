@@ -1,6 +1,6 @@
 /**
  * What the tests over sockets share: the built connector on a fake Xiaomi, a sign-in as Logto and
- * the user make it (fake-logto/logto-host.ts, fake-xiaomi/scripted-user.ts), and the check every
+ * the user make it (fakes/logto-host/logto-host.ts, fakes/user/scripted-user.ts), and the check every
  * ConnectorError gets: bounded, and no secret anywhere Logto puts it.
  */
 import { ConnectorError } from '@logto/connector-kit';
@@ -13,17 +13,17 @@ import {
   type FakeApp,
   type FakeXiaomi,
   type FakeXiaomiOptions,
-} from '../fake-xiaomi/index.ts';
+} from '../../fakes/xiaomi/index.ts';
 import {
   auditLogError,
   bodySentToBrowser,
   LogtoHost,
   messageShownToUser,
   type LogtoCaller,
-} from '../fake-logto/logto-host.ts';
-import { passConsent, type ConsentChoice } from '../fake-xiaomi/scripted-user.ts';
+} from '../../fakes/logto-host/logto-host.ts';
+import { passConsent, type ConsentChoice } from '../../fakes/user/scripted-user.ts';
 
-/** The connector as it ships (`lib/testing.js`), talking to `fake`. */
+/** The connector as it ships (`lib/index.js`), talking to `fake`. */
 export const builtConnectorFor = async (
   fake: FakeXiaomi,
   getConfig: () => Promise<unknown>,

@@ -1,6 +1,6 @@
 /**
- * Hostile input, through the connector as it ships (the built `lib/testing.js`) against the fake
- * Xiaomi over real loopback sockets, driven as Logto drives it (fake-logto/logto-host.ts):
+ * Hostile input, through the connector as it ships (the built `lib/index.js`) against the fake
+ * Xiaomi over real loopback sockets, driven as Logto drives it (fakes/logto-host/logto-host.ts):
  * whatever Xiaomi answers or a crafted callback link carries reaches no error, audit log, browser
  * or user account unredacted, unbounded or guessed. Each test reproduces one finding of issue 12
  * or 13; those about decoding and mapping alone (values of the wrong type, emails, phones) are
@@ -9,13 +9,13 @@
 import { ConnectorErrorCodes, socialUserInfoGuard } from '@logto/connector-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { tokenPrefix, type FakeXiaomi } from '../fake-xiaomi/index.ts';
+import { tokenPrefix, type FakeXiaomi } from '../../fakes/xiaomi/index.ts';
 import {
   auditLogError,
   messageShownToUser,
   type Connector,
   type LogtoHost,
-} from '../fake-logto/logto-host.ts';
+} from '../../fakes/logto-host/logto-host.ts';
 import {
   consentTo,
   everywhere,

@@ -9,7 +9,7 @@
 import { ConnectorError } from '@logto/connector-kit';
 
 import { loadBuiltConnector } from './built-connector.ts';
-import { LogtoHost } from '../fake-logto/logto-host.ts';
+import { LogtoHost } from '../../fakes/logto-host/logto-host.ts';
 
 export type Job = {
   endpoints: { authorize: string; token: string; openApi: string };

@@ -1,17 +1,17 @@
 /**
- * Full sign-ins of the connector as it ships (the built `lib/testing.js`) against the fake Xiaomi,
+ * Full sign-ins of the connector as it ships (the built `lib/index.js`) against the fake Xiaomi,
  * over real loopback sockets: Logto's calls as each of Logto's callers makes them (the host model
- * in fake-logto/logto-host.ts, which cites Logto's code), the user's consent page, Xiaomi's hosts,
+ * in fakes/logto-host/logto-host.ts, which cites Logto's code), the user's consent page, Xiaomi's hosts,
  * token storage and MAC signing, and the retry rule step by step. Unless a test names another
  * caller, it is Logto's sign-in page. What time and connections do is in real-networks.test.ts.
  */
 import { ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import type { FakeXiaomi, Faults } from '../fake-xiaomi/index.ts';
-import type { ConsentChoice } from '../fake-xiaomi/scripted-user.ts';
-import { ManualClock } from '../fake-xiaomi/index.ts';
-import { LogtoHost, logtoCallers, type Connector } from '../fake-logto/logto-host.ts';
+import type { FakeXiaomi, Faults } from '../../fakes/xiaomi/index.ts';
+import type { ConsentChoice } from '../../fakes/user/scripted-user.ts';
+import { ManualClock } from '../../fakes/xiaomi/index.ts';
+import { LogtoHost, logtoCallers, type Connector } from '../../fakes/logto-host/logto-host.ts';
 import { consentTo, failureOf, signIn, startSignIns } from './sign-in.ts';
 
 const redirectUri = 'https://logto.example.com/callback/xiaomi-e2e';
@@ -84,7 +84,7 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
       .filter((entry) => entry.path === '/oauth2/token')
       .map((entry) => entry.params['redirect_uri']);
 
-  /** The keys of the callback data each caller posts (fake-logto/logto-host.ts cites Logto's code). */
+  /** The keys of the callback data each caller posts (fakes/logto-host/logto-host.ts cites Logto's code). */
   const postedKeys = {
     'sign-in page': ['code', 'redirectUri'],
     'account center': ['code', 'redirectUri', 'state'],
@@ -190,7 +190,7 @@ describe('a sign-in that fails', () => {
     expect(JSON.stringify(error.data)).toContain('96003');
   });
 
-  // Xiaomi's error page for a callback URL it does not know: test/fake-xiaomi.test.ts.
+  // Xiaomi's error page for a callback URL it does not know: test/sockets/fake-xiaomi.test.ts.
   it('fails with invalid_config when the admin API posts another redirect URI than the code’s', async () => {
     const other = 'https://logto.example.com/callback/proxied';
     fake.setApp({ redirectUris: [redirectUri, other] });

@@ -9,10 +9,11 @@ import { inspect } from 'node:util';
 import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { meaningOf } from '../../src/xiaomi-answers.ts';
 import { loadBuiltConnector } from './built-connector.ts';
-import type { FakeXiaomi, Faults, RequestLogEntry } from '../fake-xiaomi/index.ts';
-import { seededRandom, startFakeXiaomi } from '../fake-xiaomi/index.ts';
-import { LogtoHost } from '../fake-logto/logto-host.ts';
+import type { FakeXiaomi, Faults, RequestLogEntry } from '../../fakes/xiaomi/index.ts';
+import { seededRandom, startFakeXiaomi } from '../../fakes/xiaomi/index.ts';
+import { LogtoHost } from '../../fakes/logto-host/logto-host.ts';
 import { consentTo } from './sign-in.ts';
 import {
   heapUsedAfterGc,
@@ -52,11 +53,9 @@ interface Outcome {
 
 let fake: FakeXiaomi;
 let logto: LogtoHost;
-let meaningOf: (step: 'token' | 'profile', xiaomiCode: number) => { code: ConnectorErrorCodes };
 
 beforeAll(async () => {
   const built = await loadBuiltConnector();
-  meaningOf = built.meaningOf;
   fake = await startFakeXiaomi({
     apps: [{ redirectUris: [redirectUri] }],
     random: seededRandom(seed),

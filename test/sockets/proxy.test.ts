@@ -10,12 +10,16 @@ import { promisify } from 'node:util';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { node22 } from '../scripts/node22.mjs';
-import { startConnectProxy, type ConnectProxy } from '../fake-xiaomi/connect-proxy.ts';
+import { node22 } from '../../scripts/node22.mjs';
+import { startConnectProxy, type ConnectProxy } from '../../fakes/network/connect-proxy.ts';
 import type { Job, StepResult } from './connector-process.ts';
-import { startFakeXiaomi, type FakeXiaomi, type RequestLogEntry } from '../fake-xiaomi/index.ts';
-import { passConsent } from '../fake-xiaomi/scripted-user.ts';
-import { certFile, fakeTls, unresolvableHost } from '../fake-xiaomi/tls.ts';
+import {
+  startFakeXiaomi,
+  type FakeXiaomi,
+  type RequestLogEntry,
+} from '../../fakes/xiaomi/index.ts';
+import { passConsent } from '../../fakes/user/scripted-user.ts';
+import { certFile, fakeTls, unresolvableHost } from '../../fakes/network/tls.ts';
 
 const origin = 'https://logto.example.com';
 const connectorId = 'xiaomi-proxy';
@@ -94,7 +98,7 @@ const runConnector = async (
     [
       '--import',
       'tsx',
-      'test/connector-process.ts',
+      'test/sockets/connector-process.ts',
       JSON.stringify({ config, origin, connectorId, codes: [], ...job } satisfies Job),
     ],
     { env: { ...inherited, NODE_EXTRA_CA_CERTS: certFile, ...env }, timeout: 30_000 },

@@ -1,7 +1,7 @@
 // `npm run demo` in headless Chromium: the sign-in button, the fake consent page, the callback and
 // the result page, through allow and deny. What the page hides, the order of its calls and the
 // favicon are checked over HTTP in demo.test.ts. Each run saves screenshots in .cache/; the ones in
-// docs/ (for fake-xiaomi/README.md) are written when missing, or rewritten with
+// docs/ (for fakes/xiaomi/README.md) are written when missing, or rewritten with
 // UPDATE_DEMO_SCREENSHOTS=1, so that a test run does not change committed files with every new
 // port and token.
 import { existsSync } from 'node:fs';
@@ -13,8 +13,8 @@ import type { Browser, Page } from 'playwright-core';
 import { browserSuite, launchChromium, skipWithoutChromium } from './chromium.ts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import type { Demo } from '../demo/server.ts';
-import { startDemo } from '../demo/server.ts';
+import type { Demo } from '../../demo/server.ts';
+import { startDemo } from '../../demo/server.ts';
 
 // A missing browser must not pass silently in CI (.ci/run installs it); on a laptop it is skipped.
 const skip = skipWithoutChromium;

@@ -6,7 +6,7 @@ import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export type RunResult = { code: number; stdout: string; stderr: string };
 
@@ -201,7 +201,7 @@ export const loadConnectors = async (
   await mustRun(
     node,
     [
-      path.join(repoRoot, 'test/install/load-connectors.mjs'),
+      path.join(repoRoot, 'test/package/install/load-connectors.mjs'),
       JSON.stringify({ cli, instance: instanceRoot, configs, out }),
     ],
     { cwd: instanceRoot, node },

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 
 import { node22 } from '../../scripts/node22.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const runs = Number(process.argv[2] ?? 21);
 const lib = path.join(root, 'lib');
 if (!existsSync(path.join(lib, 'index.js'))) {

@@ -9,10 +9,10 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { Demo } from '../demo/server.ts';
-import { parsePort, startDemo } from '../demo/server.ts';
-import { plainRequest } from '../fake-xiaomi/http-client.ts';
-import { passConsent } from '../fake-xiaomi/scripted-user.ts';
+import type { Demo } from '../../demo/server.ts';
+import { parsePort, startDemo } from '../../demo/server.ts';
+import { plainRequest } from '../../fakes/network/http-client.ts';
+import { passConsent } from '../../fakes/user/scripted-user.ts';
 
 const tsx = path.resolve('node_modules/.bin/tsx');
 

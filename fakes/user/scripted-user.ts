@@ -1,5 +1,5 @@
-import { plainRequest, postForm } from './http-client.ts';
-import { decisionPath } from './authorize.ts';
+import { plainRequest, postForm } from '../network/http-client.ts';
+import { decisionPath } from '../xiaomi/authorize.ts';
 
 export interface ConsentChoice {
   decision: 'allow' | 'deny';

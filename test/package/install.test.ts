@@ -20,9 +20,9 @@ import {
   logtoRelease,
   releasesToTest,
   supportedReleases,
-} from '../scripts/logto-releases.mjs';
-import type { LogtoRelease } from '../scripts/logto-releases.mjs';
-import { node22 } from '../scripts/node22.mjs';
+} from '../../scripts/logto-releases.mjs';
+import type { LogtoRelease } from '../../scripts/logto-releases.mjs';
+import { node22 } from '../../scripts/node22.mjs';
 import {
   createInstance,
   linkModules,

@@ -7,8 +7,8 @@
 import { ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import type { FakeXiaomi, FakeXiaomiOptions } from '../fake-xiaomi/index.ts';
-import { tokenPrefix } from '../fake-xiaomi/index.ts';
+import type { FakeXiaomi, FakeXiaomiOptions } from '../../fakes/xiaomi/index.ts';
+import { tokenPrefix } from '../../fakes/xiaomi/index.ts';
 import { consentTo, failureOf, signIn, startSignIns } from './sign-in.ts';
 import { settleTo } from './soak-probes.ts';
 
