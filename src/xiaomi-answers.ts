@@ -292,7 +292,7 @@ export const xiaomiErrorTable: Record<number, XiaomiErrorEntry> = {
   96007: {
     name: 'OA_INVALID_SCOPE',
     code: ConnectorErrorCodes.InvalidConfig,
-    hint: 'A scope id is unknown or not granted to the app: check the Scope field against the scopes approved on Xiaomi’s open platform.',
+    hint: 'A scope id is unknown or not granted to the app: check Scopes and Scope (other ids) against the scopes approved on Xiaomi’s open platform.',
   },
   96008: {
     name: 'OA_INVALID_TOKEN',
