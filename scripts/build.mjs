@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 
 await rm('lib', { recursive: true, force: true });
 await build({
-  entryPoints: { index: 'src/index.ts' },
+  entryPoints: { index: 'src/index.ts', check: 'src/check.ts' },
   outdir: 'lib',
   bundle: true,
   // Entries share one copy of the connector in a chunk.

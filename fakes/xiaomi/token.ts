@@ -15,6 +15,9 @@ const required = (params: URLSearchParams, name: string): string => {
   return value;
 };
 
+// The order of checks (client 96001, secret 96003, redirect URI 96010, code 96013) is the fake's
+// choice: Xiaomi documents the codes (xiaomi-api.md's table), not the order. The self-check
+// (src/check.ts) reads 96013 to an impossible code as "the rest passed", likely but not certain.
 const exchange = (store: FakeStore, params: URLSearchParams): IssuedTokens => {
   const grantType = required(params, 'grant_type');
   if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
