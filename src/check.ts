@@ -20,7 +20,7 @@ import { createXiaomiClient } from './xiaomi.ts';
 type Finding = { level: 'ok' | 'problem' | 'unknown'; text: string };
 
 const usage =
-  'usage: check.js --config <file.json | -> [--connector-id <id>] [--callback <url>]... [--timeout-ms <ms>]';
+  'usage: check.js --config <file.json | -> --callback <url> [--callback <url>]... [--connector-id <id>] [--timeout-ms <ms>]';
 
 /** A code no Xiaomi login can have issued: the exchange can only be refused. */
 const impossibleCode = 'connector-xiaomi-self-check-not-a-code';
@@ -87,12 +87,12 @@ export const probeCredentials = async (
       case 96010:
         return {
           level: 'problem',
-          text: `Xiaomi does not accept ${redirectUri} as a callback URL of this app (96010). Fix: register it on Xiaomi's open platform.`,
+          text: `Xiaomi does not accept ${redirectUri} as a callback URL of this app (96010). Fix: register it on Xiaomi's open platform (several are separated by ";"). Xiaomi may check this before the AppSecret, so the secret is not checked yet: run again once it is registered.`,
         };
       case 96013:
         return {
           level: 'ok',
-          text: 'Xiaomi refused only the made-up code (96013): the AppID, the AppSecret and the callback URL passed the checks Xiaomi made before it. Xiaomi does not document its order of checks, so this is likely, not certain.',
+          text: `With ${redirectUri}, Xiaomi refused only the made-up code (96013): the AppID, the AppSecret and this callback URL passed the checks Xiaomi made before it. Xiaomi does not document its order of checks, so this is likely, not certain.`,
         };
       default:
         return {
@@ -106,12 +106,18 @@ export const probeCredentials = async (
 };
 
 /**
- * The callback URLs Logto gives Xiaomi: the sign-in page's `${origin}/callback/${connectorId}`
- * (packages/experience, use-social-sign-in-listener.ts), the experience's
- * `/callback/social/${connectorId}` route (packages/experience, App.tsx), and the account
- * center's `${origin}/account/callback/social/${connectorId}` (packages/account,
- * pages/SocialCallback).
+ * The callback URLs Logto hands Xiaomi as `redirect_uri`, as Logto's code builds them
+ * (logto-io/logto):
+ * - `${origin}/callback/${connectorId}`: the sign-in page starts every social sign-in with it, web
+ *   and native apps alike (packages/experience/src/containers/SocialSignInList/use-social.ts) and
+ *   posts it back (packages/experience/src/pages/SocialSignInWebCallback/use-social-sign-in-listener.ts).
+ *   From 1.43 on it is the account center's too: the console's connector page lists it alone
+ *   (packages/console/src/components/ConnectorForm/ConfigForm/index.test.tsx).
+ * - `${origin}/account/callback/social/${connectorId}`: the account center's own up to 1.42
+ *   (packages/account/src/pages/SocialCallback/index.tsx), listed beside it by 1.42's console.
  */
+const callbackShapes = [/^\/callback\/([^/]+)$/, /^\/account\/callback\/social\/([^/]+)$/];
+
 export const checkCallback = (url: string, connectorId: string | undefined): Finding => {
   let parsed: URL;
   try {
@@ -119,20 +125,27 @@ export const checkCallback = (url: string, connectorId: string | undefined): Fin
   } catch {
     return {
       level: 'problem',
-      text: `${url} is not a URL. Fix: give the full URL, https://.../callback/<connector id>.`,
+      text: `${url} is not a URL. Fix: give the whole URL the console shows, https://<your Logto>/callback/<connector id>.`,
     };
   }
-  const id = connectorId ?? '[^/]+';
-  const shapes = [`/callback/${id}`, `/callback/social/${id}`, `/account/callback/social/${id}`];
-  const matches = shapes.some((shape) => new RegExp(`^${shape}$`).test(parsed.pathname));
-  if (!matches || parsed.search !== '' || parsed.hash !== '') {
+  const fix = `Fix: copy it from the connector's page in Logto's console: ${parsed.origin}/callback/<connector id> (sign-in, and the account center from Logto 1.43), or ${parsed.origin}/account/callback/social/<connector id> (the account center up to 1.42).`;
+  const id = callbackShapes
+    .map((shape) => shape.exec(parsed.pathname)?.[1])
+    .find((match) => match !== undefined);
+  if (id === undefined || parsed.search !== '' || parsed.hash !== '') {
+    return { level: 'problem', text: `${url} is not a callback URL Logto uses. ${fix}` };
+  }
+  if (connectorId !== undefined && id !== connectorId) {
     return {
       level: 'problem',
-      text: `${url} is not a callback URL Logto uses. Fix: use ${parsed.origin}/callback/<connector id> (sign-in) or ${parsed.origin}/account/callback/social/<connector id> (account center), as the console's connector page shows.`,
+      text: `${url} is the callback of connector ${id}, not of ${connectorId}. ${fix}`,
     };
   }
   if (parsed.protocol !== 'https:' && parsed.hostname !== 'localhost') {
-    return { level: 'problem', text: `${url} is not https. Fix: serve Logto over https.` };
+    return {
+      level: 'problem',
+      text: `${url} is not https: Logto behind plain http is reachable by anyone on the path. Fix: serve Logto over https and register the https URL.`,
+    };
   }
   return { level: 'ok', text: `${url} has the shape of a Logto callback URL.` };
 };
@@ -155,7 +168,10 @@ const parseArgs = (argv: string[]) => {
     else if (flag === '--timeout-ms' && /^\d{1,6}$/.test(value)) timeoutMs = Number(value);
     else return undefined;
   }
-  return config === undefined ? undefined : { config, callbacks, connectorId, timeoutMs };
+  // Xiaomi's answer is about one redirect URI: without one, there is nothing to ask it.
+  return config === undefined || callbacks.length === 0
+    ? undefined
+    : { config, callbacks, connectorId, timeoutMs };
 };
 
 const readStdin = async (): Promise<string> => {
@@ -187,11 +203,19 @@ const main = async (): Promise<number> => {
       findings.push({ level: 'problem', text: `${issue.path || 'config'}: ${issue.message}` });
     }
   }
-  for (const url of args.callbacks) findings.push(checkCallback(url, args.connectorId));
+  const shaped: string[] = [];
+  for (const url of args.callbacks) {
+    const finding = checkCallback(url, args.connectorId);
+    findings.push(finding);
+    if (finding.level === 'ok') shaped.push(url);
+  }
   if (parsed.ok) {
+    // A hidden seam for the tests, which point it at the fake Xiaomi.
     const tokenUrl = process.env.XIAOMI_CHECK_TOKEN_URL ?? xiaomiEndpoints.token;
-    const redirectUri = args.callbacks[0] ?? 'https://localhost/callback/self-check';
-    findings.push(await probeCredentials(parsed.config, redirectUri, tokenUrl, args.timeoutMs));
+    // One exchange per callback: Xiaomi tells for each whether it is registered (96010).
+    for (const redirectUri of shaped.slice(0, 4)) {
+      findings.push(await probeCredentials(parsed.config, redirectUri, tokenUrl, args.timeoutMs));
+    }
   }
   for (const { level, text } of findings) {
     const label = level === 'ok' ? 'ok' : level === 'problem' ? 'PROBLEM' : 'UNKNOWN';

@@ -1,5 +1,8 @@
-// The admin's self-check (lib/check.js) run as Node runs it on the Logto host, against the fake
-// Xiaomi over loopback.
+/**
+ * The admin's self-check (lib/check.js) run as Node runs it on the Logto host, against the fake
+ * Xiaomi over loopback; through Logto's outbound proxy, under Node 22 (test/sockets/proxy.test.ts
+ * for the connector's own calls).
+ */
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,20 +10,38 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { defaultApp, startFakeXiaomi, type FakeXiaomi } from '../../fake-xiaomi/index.ts';
+import { node22 } from '../../scripts/node22.mjs';
+import { startConnectProxy, type ConnectProxy } from '../../fakes/network/connect-proxy.ts';
+import { certFile, fakeTls, unresolvableHost } from '../../fakes/network/tls.ts';
+import { defaultApp, startFakeXiaomi, type FakeXiaomi } from '../../fakes/xiaomi/index.ts';
 
 const callback = 'https://logto.example/callback/abc123';
 let fake: FakeXiaomi;
+/** The fake under a name no resolver knows: reachable through the proxy only. */
+let hidden: FakeXiaomi;
+let proxy: ConnectProxy;
 let dir: string;
 
-const run = async (config: unknown, args: string[], tokenUrl?: string) => {
+const run = async (
+  config: unknown,
+  args: string[],
+  tokenUrl?: string,
+  { node = process.execPath, env = {} }: { node?: string; env?: Record<string, string> } = {},
+) => {
   const file = join(dir, `c${Math.random()}.json`);
   await writeFile(file, JSON.stringify(config));
   return new Promise<{ code: number; out: string }>((resolve) => {
     execFile(
-      process.execPath,
+      node,
       ['lib/check.js', '--config', file, '--timeout-ms', '3000', ...args],
-      { env: { ...process.env, XIAOMI_CHECK_TOKEN_URL: tokenUrl ?? fake.endpoints.token } },
+      {
+        env: {
+          ...process.env,
+          NODE_EXTRA_CA_CERTS: certFile,
+          XIAOMI_CHECK_TOKEN_URL: tokenUrl ?? fake.endpoints.token,
+          ...env,
+        },
+      },
       (error, stdout, stderr) => {
         resolve({ code: typeof error?.code === 'number' ? error.code : 0, out: stdout + stderr });
       },
@@ -32,9 +53,15 @@ const good = { clientId: defaultApp.clientId, clientSecret: defaultApp.clientSec
 
 beforeAll(async () => {
   fake = await startFakeXiaomi({ apps: [{ redirectUris: [callback] }] });
+  hidden = await startFakeXiaomi({
+    apps: [{ redirectUris: [callback] }],
+    tls: fakeTls,
+    hostname: unresolvableHost,
+  });
+  proxy = await startConnectProxy();
   dir = await mkdtemp(join(tmpdir(), 'check-'));
 });
-afterAll(async () => fake.close());
+afterAll(async () => Promise.all([fake.close(), hidden.close(), proxy.close()]));
 
 describe('lib/check.js', () => {
   it('exits 0 when the config, the callback URL and Xiaomi all agree', async () => {
@@ -65,18 +92,62 @@ describe('lib/check.js', () => {
     expect(out).toContain('could not be reached');
     expect(code).toBe(3);
   });
-  it('exits 1 naming the field of a malformed config', async () => {
-    const { code, out } = await run({ clientId: 5 }, []);
-    expect(out).toContain('PROBLEM');
+  it('exits 3 when Xiaomi’s host name does not resolve', async () => {
+    const { code, out } = await run(good, ['--callback', callback], hidden.endpoints.token);
+    expect(out).toContain('could not be reached (ENOTFOUND)');
+    expect(code).toBe(3);
+  });
+  it('asks Xiaomi through Logto’s outbound proxy (NODE_USE_ENV_PROXY=1, Node 22)', async () => {
+    const env = { NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: proxy.url };
+    const tunnels = proxy.tunnels;
+    const { code, out } = await run(good, ['--callback', callback], hidden.endpoints.token, {
+      node: await node22(),
+      env,
+    });
+    expect(out).toContain('96013');
+    expect(code).toBe(0);
+    expect(proxy.tunnels).toBeGreaterThan(tunnels);
+  });
+  it('exits 3 with a clear sentence when the proxy refuses the tunnel', async () => {
+    proxy.refuseNext(2);
+    const { code, out } = await run(good, ['--callback', callback], hidden.endpoints.token, {
+      node: await node22(),
+      env: { NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: proxy.url },
+    });
+    expect(out).toMatch(/UNKNOWN: Xiaomi could not be reached \([A-Za-z_ ]+\)\. Fix: .*proxy/);
+    expect(code).toBe(3);
+  });
+  it('exits 1 naming the callback URL Xiaomi has not registered (96010)', async () => {
+    const other = 'https://logto.example/account/callback/social/abc123';
+    const { code, out } = await run(good, ['--callback', callback, '--callback', other]);
+    expect(out).toContain(`${other} as a callback URL of this app (96010)`);
+    expect(out).toContain(`With ${callback}, Xiaomi refused only the made-up code (96013)`);
     expect(code).toBe(1);
   });
-  it('exits 1 for a callback URL of a shape Logto does not use', async () => {
-    const { code, out } = await run(good, ['--callback', 'https://logto.example/sign-in/abc123']);
-    expect(out).toContain('not a callback URL Logto uses');
+  it('exits 1 naming each field of a malformed config, as the console would', async () => {
+    const { code, out } = await run({ clientId: 5, clientSecret: 'a b' }, ['--callback', callback]);
+    expect(out).toContain('PROBLEM: clientId: Client ID must be text');
+    expect(out).toContain('PROBLEM: clientSecret: Client Secret must be the AppSecret');
     expect(code).toBe(1);
   });
-  it('exits 2 on a usage error', async () => {
-    const { code } = await run(good, ['--bogus']);
+  it.each([
+    ['a page that is not a callback', 'https://logto.example/sign-in/abc123', 'not a callback URL'],
+    ['a trailing slash', 'https://logto.example/callback/abc123/', 'not a callback URL'],
+    ['a query', 'https://logto.example/callback/abc123?x=1', 'not a callback URL'],
+    ['plain http', 'http://logto.example/callback/abc123', 'not https'],
+    ['another connector', 'https://logto.example/callback/other', 'connector other, not of abc123'],
+  ])('exits 1 for a callback URL with %s', async (_, url, said) => {
+    const { code, out } = await run(good, ['--connector-id', 'abc123', '--callback', url]);
+    expect(out).toContain(said);
+    expect(out).toContain('Fix:');
+    expect(code).toBe(1);
+  });
+  it.each([
+    ['an unknown flag', ['--callback', callback, '--bogus', 'x']],
+    ['no callback URL', []],
+  ])('exits 2 on a usage error: %s', async (_, args) => {
+    const { code, out } = await run(good, args);
+    expect(out).toContain('usage: check.js');
     expect(code).toBe(2);
   });
 });
