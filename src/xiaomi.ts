@@ -204,13 +204,27 @@ export const createXiaomiClient = ({ endpoints: chosen, send = httpSend }: Xiaom
   /**
    * A grant for Xiaomi's tokens: a POST with a form body, as Logto's own Xiaomi connector does in
    * production. Xiaomi's docs show GET, but a POST keeps the client secret out of URLs and proxy
-   * logs. Every token Xiaomi issues is a secret of the operation from here on.
+   * logs. Xiaomi asks for the redirect URI on both grants. Every token Xiaomi issues is a secret of
+   * the operation from here on.
    */
   const requestToken = async (
-    step: 'token' | 'refresh',
-    form: URLSearchParams,
+    app: XiaomiApp,
+    redirectUri: string,
+    grant: { code: string } | { refreshToken: string },
     { deadline, secrets }: CallContext,
   ): Promise<XiaomiToken> => {
+    const form = new URLSearchParams();
+    form.set('client_id', app.clientId);
+    form.set('client_secret', app.clientSecret);
+    form.set('redirect_uri', redirectUri);
+    if ('code' in grant) {
+      form.set('grant_type', 'authorization_code');
+      form.set('code', grant.code);
+    } else {
+      form.set('grant_type', 'refresh_token');
+      form.set('refresh_token', grant.refreshToken);
+    }
+    const step = 'code' in grant ? 'token' : 'refresh';
     const token = await callXiaomi(
       send,
       step,
@@ -290,30 +304,14 @@ export const createXiaomiClient = ({ endpoints: chosen, send = httpSend }: Xiaom
       app: XiaomiApp,
       { code, redirectUri }: { code: string; redirectUri: string },
       context: CallContext,
-    ): Promise<XiaomiToken> => {
-      const form = new URLSearchParams();
-      form.set('client_id', app.clientId);
-      form.set('client_secret', app.clientSecret);
-      form.set('redirect_uri', redirectUri);
-      form.set('grant_type', 'authorization_code');
-      form.set('code', code);
-      return requestToken('token', form, context);
-    },
+    ): Promise<XiaomiToken> => requestToken(app, redirectUri, { code }, context),
 
     /** Token storage: a stored refresh token for new tokens (and a new refresh token). */
     refresh: async (
       app: XiaomiApp,
       { refreshToken, redirectUri }: { refreshToken: string; redirectUri: string },
       context: CallContext,
-    ): Promise<XiaomiToken> => {
-      const form = new URLSearchParams();
-      form.set('client_id', app.clientId);
-      form.set('client_secret', app.clientSecret);
-      form.set('redirect_uri', redirectUri);
-      form.set('grant_type', 'refresh_token');
-      form.set('refresh_token', refreshToken);
-      return requestToken('refresh', form, context);
-    },
+    ): Promise<XiaomiToken> => requestToken(app, redirectUri, { refreshToken }, context),
 
     /**
      * Step 4: the Open API calls the granted scopes allow, all at once, so a full profile costs

@@ -285,3 +285,13 @@ export const bodySentToBrowser = (error: ConnectorError): string =>
     data: error.data,
     message: messageShownToUser(error),
   });
+
+/** Everything Logto does with a connector error: the audit log, the browser, the user's screen. */
+export const everywhere = (error: ConnectorError): string =>
+  [
+    JSON.stringify(error.data),
+    error.message,
+    auditLogError(error).message,
+    bodySentToBrowser(error),
+    messageShownToUser(error),
+  ].join('\n');

@@ -192,9 +192,10 @@ describe('npm pack', () => {
     expect(packed.filename.startsWith('connector-')).toBe(true);
   });
 
-  it('packs lib/, the READMEs, the changelog, both logos, docs/ and package.json, and nothing for development only', () => {
+  it('packs lib/ (the connector and the self-check), the READMEs, the changelog, both logos, docs/ and package.json, and nothing for development only', () => {
     const allowed = [
       /^lib\/index\.js$/,
+      /^lib\/check\.js$/,
       /^lib\/chunks\/[\w-]+\.js$/,
       /^README(\.[\w-]+)?\.md$/,
       /^CHANGELOG\.md$/,
@@ -209,6 +210,7 @@ describe('npm pack', () => {
     );
     for (const required of [
       'lib/index.js',
+      'lib/check.js',
       'README.md',
       'logo.svg',
       'logo-dark.svg',

@@ -12,13 +12,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { tokenPrefix, type FakeXiaomi } from '../../fakes/xiaomi/index.ts';
 import {
   auditLogError,
+  everywhere,
   messageShownToUser,
   type Connector,
   type LogtoHost,
 } from '../../fakes/logto-host/logto-host.ts';
 import {
   consentTo,
-  everywhere,
   failureOf,
   knownProfileFields,
   nested,

@@ -14,13 +14,7 @@ import {
   type FakeXiaomi,
   type FakeXiaomiOptions,
 } from '../../fakes/xiaomi/index.ts';
-import {
-  auditLogError,
-  bodySentToBrowser,
-  LogtoHost,
-  messageShownToUser,
-  type LogtoCaller,
-} from '../../fakes/logto-host/logto-host.ts';
+import { everywhere, LogtoHost, type LogtoCaller } from '../../fakes/logto-host/logto-host.ts';
 import { passConsent, type ConsentChoice } from '../../fakes/user/scripted-user.ts';
 
 /** The connector as it ships (`lib/index.js`), talking to `fake`. */
@@ -92,16 +86,6 @@ export const wireForms = (value: string): string[] => [
   encodeURIComponent(value),
   new URLSearchParams({ v: value }).toString().slice(2),
 ];
-
-/** Everything Logto does with a connector error: the audit log, the browser, the user's screen. */
-export const everywhere = (error: ConnectorError): string =>
-  [
-    JSON.stringify(error.data),
-    error.message,
-    auditLogError(error).message,
-    bodySentToBrowser(error),
-    messageShownToUser(error),
-  ].join('\n');
 
 /**
  * The rejection of `promise`, checked to be a ConnectorError with bounded data that shows neither
