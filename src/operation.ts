@@ -105,13 +105,22 @@ const percentDecode = (text: string): string =>
  * all of them before it reaches an error, a log line or Logto.
  */
 export class Secrets {
-  readonly #values: string[] = [];
+  /**
+   * Each secret in every wire form, worked out once when it is added: a sign-in checks each value
+   * it hands Logto against all of them (user-info.ts), and building the forms per check cost more
+   * than the rest of the mapping.
+   */
+  readonly #forms: string[] = [];
 
   /** Empty or absent values are skipped: they would match everywhere. */
   add(...values: (string | undefined)[]): void {
     for (const value of values) {
       if (value) {
-        this.#values.push(value);
+        for (const form of wireForms(value)) {
+          if (!this.#forms.includes(form)) {
+            this.#forms.push(form);
+          }
+        }
       }
     }
   }
@@ -124,16 +133,11 @@ export class Secrets {
    * returned unchanged.
    */
   redact(text: string): string {
-    if (this.#values.length === 0) {
-      return text;
+    const replaced = this.#replaceAll(text);
+    // Without a percent-escape, decoding changes nothing.
+    if (this.#forms.length === 0 || !replaced.includes('%')) {
+      return replaced;
     }
-    const replaceAll = (input: string) =>
-      this.#values.reduce(
-        (result, value) =>
-          wireForms(value).reduce((inner, form) => inner.split(form).join(placeholder), result),
-        input,
-      );
-    const replaced = replaceAll(text);
     let view = replaced;
     let hidden = false;
     for (let round = 0; round < 3; round++) {
@@ -141,7 +145,7 @@ export class Secrets {
       if (decoded === view) {
         break;
       }
-      view = replaceAll(decoded);
+      view = this.#replaceAll(decoded);
       hidden ||= view !== decoded;
     }
     return hidden ? view : replaced;
@@ -150,6 +154,16 @@ export class Secrets {
   /** Whether text from outside holds a secret, in any of the forms `redact` finds. */
   holds(text: string): boolean {
     return this.redact(text) !== text;
+  }
+
+  #replaceAll(text: string): string {
+    let result = text;
+    for (const form of this.#forms) {
+      if (result.includes(form)) {
+        result = result.split(form).join(placeholder);
+      }
+    }
+    return result;
   }
 }
 
