@@ -10,11 +10,13 @@
  * answer inconclusive.
  */
 import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 
 import { parseConfig } from './config.ts';
 import { xiaomiEndpoints } from './constant.ts';
 import { ConnectorFailure } from './errors.ts';
 import { timeLimit, Secrets, type Deadline } from './operation.ts';
+import type { Send } from './http.ts';
 import { createXiaomiClient } from './xiaomi.ts';
 
 type Finding = { level: 'ok' | 'problem' | 'unknown'; text: string };
@@ -34,6 +36,7 @@ export const probeCredentials = async (
   redirectUri: string,
   tokenUrl: string,
   timeoutMs: number,
+  send?: Send,
 ): Promise<Finding> => {
   const limit = timeLimit(timeoutMs);
   const deadline: Deadline = {
@@ -45,11 +48,10 @@ export const probeCredentials = async (
   const secrets = new Secrets();
   secrets.add(app.clientSecret, impossibleCode);
   try {
-    await createXiaomiClient({ endpoints: { token: tokenUrl } }).exchangeCode(
-      app,
-      { code: impossibleCode, redirectUri },
-      { deadline, secrets },
-    );
+    await createXiaomiClient({
+      endpoints: { token: tokenUrl },
+      ...(send && { send }),
+    }).exchangeCode(app, { code: impossibleCode, redirectUri }, { deadline, secrets });
     return {
       level: 'unknown',
       text: 'Xiaomi accepted a code that cannot exist; nothing can be concluded.',
@@ -180,18 +182,26 @@ const readStdin = async (): Promise<string> => {
   return Buffer.concat(chunks).toString('utf8');
 };
 
-const main = async (): Promise<number> => {
-  const args = parseArgs(process.argv.slice(2));
+/** What the check reads and writes; a test passes its own. */
+export type CheckIo = {
+  read: (file: string) => Promise<string>;
+  write: (line: string) => void;
+  env: Record<string, string | undefined>;
+  send?: Send;
+};
+
+/** The whole check: its findings written line by line, and its exit code. */
+export const runCheck = async (argv: string[], io: CheckIo): Promise<number> => {
+  const args = parseArgs(argv);
   if (!args) {
-    console.error(usage);
+    io.write(usage);
     return 2;
   }
   let raw: unknown;
   try {
-    const text = args.config === '-' ? await readStdin() : await readFile(args.config, 'utf8');
-    raw = JSON.parse(text);
+    raw = JSON.parse(await io.read(args.config));
   } catch {
-    console.error(`${args.config} could not be read as JSON. ${usage}`);
+    io.write(`${args.config} could not be read as JSON. ${usage}`);
     return 2;
   }
   const findings: Finding[] = [];
@@ -211,19 +221,29 @@ const main = async (): Promise<number> => {
   }
   if (parsed.ok) {
     // A hidden seam for the tests, which point it at the fake Xiaomi.
-    const tokenUrl = process.env.XIAOMI_CHECK_TOKEN_URL ?? xiaomiEndpoints.token;
+    const tokenUrl = io.env.XIAOMI_CHECK_TOKEN_URL ?? xiaomiEndpoints.token;
     // One exchange per callback: Xiaomi tells for each whether it is registered (96010).
     for (const redirectUri of shaped.slice(0, 4)) {
-      findings.push(await probeCredentials(parsed.config, redirectUri, tokenUrl, args.timeoutMs));
+      findings.push(
+        await probeCredentials(parsed.config, redirectUri, tokenUrl, args.timeoutMs, io.send),
+      );
     }
   }
   for (const { level, text } of findings) {
-    const label = level === 'ok' ? 'ok' : level === 'problem' ? 'PROBLEM' : 'UNKNOWN';
-    process.stdout.write(`${label}: ${text}\n`);
+    io.write(`${level === 'ok' ? 'ok' : level === 'problem' ? 'PROBLEM' : 'UNKNOWN'}: ${text}`);
   }
   if (findings.some(({ level }) => level === 'problem')) return 1;
   if (findings.some(({ level }) => level === 'unknown')) return 3;
   return 0;
 };
 
-process.exitCode = await main();
+// Run as lib/check.js (not when a test imports it).
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await runCheck(process.argv.slice(2), {
+    read: async (file) => (file === '-' ? readStdin() : readFile(file, 'utf8')),
+    write: (line) => {
+      process.stdout.write(`${line}\n`);
+    },
+    env: process.env,
+  });
+}
