@@ -6,16 +6,18 @@ import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
 
 await rm('lib', { recursive: true, force: true });
-await build({
-  entryPoints: { index: 'src/index.ts', check: 'src/check.ts' },
-  outdir: 'lib',
-  bundle: true,
-  // Entries share one copy of the connector in a chunk.
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  external: ['@logto/connector-kit', 'zod'],
-  chunkNames: 'chunks/[name]-[hash]',
-  logLevel: 'warning',
-});
+// Each entry is one file with its own copy of what it uses: Logto imports lib/index.js at every
+// start, and a shared chunk would cost it one more module to resolve and read; lib/check.js runs
+// only when an admin runs it.
+for (const entry of ['index', 'check']) {
+  await build({
+    entryPoints: [`src/${entry}.ts`],
+    outfile: `lib/${entry}.js`,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: ['@logto/connector-kit', 'zod'],
+    logLevel: 'warning',
+  });
+}

@@ -196,7 +196,6 @@ describe('npm pack', () => {
     const allowed = [
       /^lib\/index\.js$/,
       /^lib\/check\.js$/,
-      /^lib\/chunks\/[\w-]+\.js$/,
       /^README(\.[\w-]+)?\.md$/,
       /^CHANGELOG\.md$/,
       /^logo\.svg$/,
