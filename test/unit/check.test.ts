@@ -116,4 +116,48 @@ describe('the self-check', () => {
     expect(xiaomi.sent).toEqual([]);
     expect(code).toBe(1);
   });
+
+  it.each([
+    [
+      'a page that is not a callback',
+      'https://auth.example.com/sign-in/abc123',
+      'not a callback URL',
+    ],
+    ['a fragment', 'https://auth.example.com/callback/abc123#x', 'not a callback URL'],
+    ['plain http', 'http://auth.example.com/callback/abc123', 'not https'],
+    [
+      'another connector',
+      'https://auth.example.com/callback/other',
+      'connector other, not of abc123',
+    ],
+  ])('asks Xiaomi nothing about a callback URL with %s, and says the fix', async (_, url, said) => {
+    const { code, out, xiaomi } = await check(undefined, [
+      '--connector-id',
+      'abc123',
+      '--callback',
+      url,
+    ]);
+    expect(out).toContain(said);
+    expect(out).toContain('Fix:');
+    expect(xiaomi.sent).toEqual([]);
+    expect(code).toBe(1);
+  });
+
+  it('takes http on localhost, where Logto runs for a trial', async () => {
+    const { code } = await check(xiaomiError(96013), [
+      '--callback',
+      'http://localhost:3001/callback/abc123',
+    ]);
+    expect(code).toBe(0);
+  });
+
+  it.each([
+    ['a flag without its value', ['--callback']],
+    ['a time limit that is not a number', ['--callback', callback, '--timeout-ms', 'soon']],
+    ['no callback URL', []],
+  ])('exits 2 with the usage for %s', async (_, argv) => {
+    const { code, out } = await check(undefined, argv);
+    expect(out).toContain('usage: check.js');
+    expect(code).toBe(2);
+  });
 });

@@ -3,6 +3,7 @@
  * src/operation.ts), in memory: the transport seam fails requests the ways http.ts reports them.
  * The same rules over real sockets, with the fake's faults: test/real-networks.test.ts.
  */
+import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { describe, expect, it } from 'vitest';
 
 import { createXiaomiConnector } from '../../src/index.ts';
@@ -135,5 +136,15 @@ describe('the time an operation may take', () => {
     );
     expect(data.hint).toContain('getSession');
     expect(xiaomi.sent).toEqual([]);
+  });
+
+  it('passes on a ConnectorError Logto’s own callback threw, as it is', async () => {
+    const thrown = new ConnectorError(ConnectorErrorCodes.General, { errorDescription: 'host' });
+    const connector = await createXiaomiConnector({ send: new MemoryXiaomi().send })({
+      getConfig: async () => {
+        throw thrown;
+      },
+    });
+    await expect(connector.getUserInfo(callback, signInSession)).rejects.toBe(thrown);
   });
 });

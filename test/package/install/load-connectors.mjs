@@ -9,9 +9,9 @@
 // `loadConnectorFactories` and `buildRawConnector` (Logto core loads connectors with the same
 // code), which import that release's `@logto/connector-kit`. The instance's packages/core/node_modules
 // links to that same copy, so "the host's ConnectorError" below is both what the connector
-// resolves and what the loader uses. On top of the
-// CLI's loader, Logto core also refuses duplicate factory ids and form items that disagree with the
-// config guard; both are checked here too (see form-items.mjs).
+// resolves and what the loader uses. On top of the CLI's loader, Logto core refuses duplicate
+// factory ids, checked here too; form items that disagree with the config guard were refused by an
+// earlier core only, and are held here to that stricter bar (see form-items.mjs).
 import dns from 'node:dns';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { createRequire, register } from 'node:module';
