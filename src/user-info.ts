@@ -122,7 +122,7 @@ export const wellFormedPhone = (value: unknown): string | undefined => {
 export const toSocialUserInfo = (
   user: XiaomiUser,
   granted: ReadonlySet<string>,
-  secrets: Pick<Secrets, 'holds'> = { holds: () => false },
+  secrets: Pick<Secrets, 'holds'>,
 ): SocialUserInfo => {
   // A value that echoes the secret, the code or a token is not the user's data, and Logto keeps
   // what it gets in its audit log and on the user.

@@ -11,6 +11,7 @@ import { supportedReleases } from '../../scripts/logto-releases.mjs';
 import { formItems } from '../../src/config.ts';
 import { toConnectorError, userMessages, type Failure } from '../../src/errors.ts';
 import { meaningOf, xiaomiErrorTable } from '../../src/xiaomi-answers.ts';
+import { Secrets } from '../../src/operation.ts';
 import { toSocialUserInfo } from '../../src/user-info.ts';
 import { headingAnchors, isAbsolute, markdownLinks } from './markdown.ts';
 
@@ -160,6 +161,7 @@ describe('docs/security.md', () => {
         phoneAndEmail: { phone: '13800138000' },
       },
       new Set(['1', '3', '4']),
+      new Secrets(),
     );
     const security = readFileSync('docs/security.md', 'utf8');
     for (const key of Object.keys(rawData as object)) {

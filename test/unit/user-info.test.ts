@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 
+import { Secrets } from '../../src/operation.ts';
 import { toSocialUserInfo, wellFormedEmail, wellFormedPhone } from '../../src/user-info.ts';
 
 const all = new Set(['1', '3', '4', '6']);
+/** An operation that has learnt no secret yet. */
+const none = new Secrets();
 
 describe('mapping to Logto’s social user info', () => {
   it('uses the unionId as the id, like Logto’s own Xiaomi connector', () => {
-    expect(toSocialUserInfo({ profile: { unionId: 'u' } }, all)).toEqual({
+    expect(toSocialUserInfo({ profile: { unionId: 'u' } }, all, none)).toEqual({
       id: 'u',
       rawData: { unionId: 'u' },
     });
@@ -33,7 +36,9 @@ describe('mapping to Logto’s social user info', () => {
       'https://x/i',
     ],
   ])('%s', (_, icons, avatar) => {
-    expect(toSocialUserInfo({ profile: { unionId: 'u', ...icons } }, all).avatar).toBe(avatar);
+    expect(toSocialUserInfo({ profile: { unionId: 'u', ...icons } }, all, none).avatar).toBe(
+      avatar,
+    );
   });
 
   it('passes email and phone only for the scopes granted', () => {
@@ -41,13 +46,18 @@ describe('mapping to Logto’s social user info', () => {
     const user = toSocialUserInfo(
       { profile: { unionId: 'u' }, phoneAndEmail },
       new Set(['1', '6']),
+      none,
     );
     expect(user.email).toBe('a@example.com');
     expect(user.phone).toBeUndefined();
   });
 
   it('keeps the openId in rawData and no token anywhere', () => {
-    const user = toSocialUserInfo({ profile: { unionId: 'u' }, openId: { openid: 'o' } }, all);
+    const user = toSocialUserInfo(
+      { profile: { unionId: 'u' }, openId: { openid: 'o' } },
+      all,
+      none,
+    );
     expect(user.rawData).toEqual({ unionId: 'u', openId: 'o' });
   });
 
@@ -62,7 +72,7 @@ describe('mapping to Logto’s social user info', () => {
       nested: { deep: [1, 2, 3] },
       miliaoIcon_90: { url: 'https://x/90.jpg' },
     };
-    expect(toSocialUserInfo({ profile }, all).rawData).toEqual({
+    expect(toSocialUserInfo({ profile }, all, none).rawData).toEqual({
       unionId: 'u',
       miliaoNick: 'Lei',
       miliaoIcon: 'https://x/i.jpg',
@@ -78,7 +88,7 @@ describe('mapping to Logto’s social user info', () => {
     ['text with spaces', 'u u'],
     ['text over 256 characters', 'u'.repeat(257)],
   ])('refuses a unionId that is %s: Logto keys the account on it', (_, unionId) => {
-    expect(() => toSocialUserInfo({ profile: { unionId } }, all)).toThrow(
+    expect(() => toSocialUserInfo({ profile: { unionId } }, all, none)).toThrow(
       expect.objectContaining({
         failure: expect.objectContaining({ reason: expect.stringContaining('unionId') }),
       }),
@@ -93,7 +103,7 @@ describe('mapping to Logto’s social user info', () => {
     ['with a control character', 'Lei\u0000'],
     ['not text', 42],
   ])('leaves out a nickname %s', (_, miliaoNick) => {
-    const user = toSocialUserInfo({ profile: { unionId: 'u', miliaoNick } }, all);
+    const user = toSocialUserInfo({ profile: { unionId: 'u', miliaoNick } }, all, none);
     expect(user.name).toBeUndefined();
     expect(user.rawData).toEqual({ unionId: 'u' });
   });
@@ -102,6 +112,7 @@ describe('mapping to Logto’s social user info', () => {
     const user = toSocialUserInfo(
       { profile: { unionId: 'u' }, phoneAndEmail: { phone: '14155552671' } },
       all,
+      none,
     );
     expect(user.phone).toBeUndefined();
     expect(user.rawData).toEqual({ unionId: 'u', phone: '14155552671' });
@@ -136,6 +147,7 @@ describe('mapping to Logto’s social user info', () => {
     const user = toSocialUserInfo(
       { profile: { unionId: 'u' }, phoneAndEmail: { email: input } },
       all,
+      none,
     );
     expect(user.email).toBe(expected);
     expect(user.rawData).toEqual({ unionId: 'u' });
