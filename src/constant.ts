@@ -34,9 +34,9 @@ export const openApiCalls = [
   { step: 'profile', path: '/user/profile', scopes: ['1'], optional: false },
   { step: 'openId', path: '/user/openIdV2', scopes: ['3'], optional: true },
   { step: 'phoneAndEmail', path: '/user/phoneAndEmail', scopes: ['4', '6'], optional: true },
-] as const satisfies readonly OpenApiCall[];
+] as const satisfies readonly OpenApiCallShape[];
 
-type OpenApiCall = {
+type OpenApiCallShape = {
   step: string;
   path: `/${string}`;
   scopes: readonly string[];

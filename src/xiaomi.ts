@@ -200,6 +200,8 @@ export type XiaomiClientOptions = {
 
 export const createXiaomiClient = ({ endpoints: chosen, send = httpSend }: XiaomiClientOptions) => {
   const endpoints = { ...xiaomiEndpoints, ...chosen };
+  /** What a MAC signature names as the host: `URL.host`, the port only when not the default. */
+  const openApiHost = new URL(endpoints.openApi).host;
 
   /**
    * A grant for Xiaomi's tokens: a POST with a form body, as Logto's own Xiaomi connector does in
@@ -262,7 +264,7 @@ export const createXiaomiClient = ({ endpoints: chosen, send = httpSend }: Xiaom
           headers: () => ({
             authorization: macAuthorization(token.accessToken, macKey, {
               method: 'GET',
-              host: new URL(endpoints.openApi).host,
+              host: openApiHost,
               path,
               query,
             }),
