@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { parseConfig } from './config.ts';
 import { xiaomiEndpoints } from './constant.ts';
 import { ConnectorFailure } from './errors.ts';
-import { timeLimit, Secrets, type Deadline } from './operation.ts';
+import { startOperation } from './operation.ts';
 import type { Send } from './http.ts';
 import { createXiaomiClient } from './xiaomi.ts';
 
@@ -38,20 +38,14 @@ export const probeCredentials = async (
   timeoutMs: number,
   send?: Send,
 ): Promise<Finding> => {
-  const limit = timeLimit(timeoutMs);
-  const deadline: Deadline = {
-    signal: limit.signal,
-    timeoutMs,
-    attemptMs: timeoutMs,
-    graceMs: 0,
-  };
-  const secrets = new Secrets();
+  const { operation, end } = startOperation(timeoutMs);
+  const { secrets } = operation;
   secrets.add(app.clientSecret, impossibleCode);
   try {
     await createXiaomiClient({
       endpoints: { token: tokenUrl },
       ...(send && { send }),
-    }).exchangeCode(app, { code: impossibleCode, redirectUri }, { deadline, secrets });
+    }).exchangeCode(app, { code: impossibleCode, redirectUri }, operation);
     return {
       level: 'unknown',
       text: 'Xiaomi accepted a code that cannot exist; nothing can be concluded.',
@@ -103,7 +97,7 @@ export const probeCredentials = async (
         };
     }
   } finally {
-    limit.clear();
+    end();
   }
 };
 

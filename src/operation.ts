@@ -5,7 +5,7 @@
  */
 import { ConnectorError } from '@logto/connector-kit';
 
-import { ConnectorFailure, toConnectorError } from './errors.ts';
+import { ConnectorFailure, toConnectorError, type Failure } from './errors.ts';
 
 /**
  * An attempt at a Xiaomi call gives up after this share of the operation's time: a stalled first
@@ -179,7 +179,7 @@ export type Operation = {
   fromLogto: <T>(call: LogtoCallback, run: () => T | Promise<T>) => Promise<T>;
 };
 
-export type LogtoCallback = 'getConfig' | 'getSession' | 'setSession';
+export type LogtoCallback = Extract<Failure, { kind: 'logto-timeout' }>['call'];
 
 const boundLogtoCallback = async <T>(
   call: LogtoCallback,
@@ -213,6 +213,29 @@ const boundLogtoCallback = async <T>(
   });
 
 /**
+ * A new operation, its time running from now; `end` stops its clock. runOperation makes one for
+ * each of Logto's calls; the self-check (check.ts) makes one for its call to Xiaomi, so it asks
+ * Xiaomi within the same shares and retries as a sign-in.
+ */
+export const startOperation = (timeoutMs: number): { operation: Operation; end: () => void } => {
+  const limit = timeLimit(timeoutMs);
+  const deadline: Deadline = {
+    signal: limit.signal,
+    timeoutMs,
+    attemptMs: timeoutMs * attemptShare,
+    graceMs: timeoutMs * graceShare,
+  };
+  return {
+    operation: {
+      deadline,
+      secrets: new Secrets(),
+      fromLogto: async (call, callback) => boundLogtoCallback(call, callback, deadline),
+    },
+    end: limit.clear,
+  };
+};
+
+/**
  * Runs one of Logto's calls into the connector as one operation. Whatever escapes it reaches
  * Logto as a ConnectorError: anything else skips Logto's error mapping and shows its raw message
  * (which, for an HTTP client, includes the URL) to the end user. Only here is every secret of the
@@ -223,20 +246,9 @@ export const runOperation = async <T>(
   timeoutMs: number,
   run: (operation: Operation) => Promise<T>,
 ): Promise<T> => {
-  const limit = timeLimit(timeoutMs);
-  const deadline: Deadline = {
-    signal: limit.signal,
-    timeoutMs,
-    attemptMs: timeoutMs * attemptShare,
-    graceMs: timeoutMs * graceShare,
-  };
-  const secrets = new Secrets();
+  const { operation, end } = startOperation(timeoutMs);
   try {
-    return await run({
-      deadline,
-      secrets,
-      fromLogto: async (call, callback) => boundLogtoCallback(call, callback, deadline),
-    });
+    return await run(operation);
   } catch (error: unknown) {
     if (error instanceof ConnectorError) {
       throw error;
@@ -245,9 +257,9 @@ export const runOperation = async <T>(
       error instanceof ConnectorFailure
         ? error.failure
         : { kind: 'internal', operation: name, cause: error },
-      secrets,
+      operation.secrets,
     );
   } finally {
-    limit.clear();
+    end();
   }
 };
