@@ -33,7 +33,7 @@ export const grantedScopes = (
 };
 
 /**
- * The scopes the console's picker offers (the seed's scope table, /work/shared/xiaomi-api.md §3):
+ * The scopes the console's picker offers (Xiaomi's scope-list page: the ids a sign-in uses):
  * each box's value is its id and Xiaomi's name for it, and is what the config stores.
  */
 const pickerScopes = [
