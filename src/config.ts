@@ -225,21 +225,50 @@ const withScopesMerged = (config: ConnectorConfig): ConnectorConfig => {
   return { ...config, scope: requestedScopes([...picked, config.scope ?? ''].join(' ')).join(' ') };
 };
 
-/**
- * The config Logto holds for this connector, validated and with its scopes normalised; or, for an
- * `invalid-config` failure, what the admin must fix.
- */
-export const parseConfig = (
-  config: unknown,
-):
+type ParsedConfig =
   | { ok: true; config: ConnectorConfig }
-  | { ok: false; description: string; issues: { path: string; message: string }[] } => {
+  | { ok: false; description: string; issues: { path: string; message: string }[] };
+
+const validate = (config: unknown): ParsedConfig => {
   const result = configGuard.safeParse(config);
   return result.success
-    ? { ok: true, config: withScopesMerged(result.data) }
+    ? { ok: true, config: Object.freeze(withScopesMerged(result.data)) }
     : {
         ok: false,
         description: describeConfigIssues(result.error),
         issues: result.error.issues.map(({ path, message }) => ({ path: path.join('.'), message })),
       };
+};
+
+/**
+ * The last valid config, by its JSON text. Logto hands the connector its config afresh on each
+ * call, twice a sign-in and nearly always the same, and zod took 3 to 5% of a sign-in's CPU
+ * checking it again; its JSON text costs a tenth of that (docs/benchmarks.md). Keyed by content,
+ * not by object, so a config saved in the console counts from the next call; what is handed on is
+ * the data zod checked, never the object that only serialises like it.
+ */
+let lastValid: { text: string; parsed: ParsedConfig } | undefined;
+
+/** Beyond this a config is not one an admin typed: it is checked, never kept. */
+const maxKeptLength = 16 * 1024;
+
+/**
+ * The config Logto holds for this connector, validated and with its scopes normalised (frozen: it
+ * may serve the next call too); or, for an `invalid-config` failure, what the admin must fix.
+ */
+export const parseConfig = (config: unknown): ParsedConfig => {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(config);
+  } catch {
+    // A BigInt or a cycle has no JSON text; zod says what is wrong with it.
+  }
+  if (text !== undefined && text === lastValid?.text) {
+    return lastValid.parsed;
+  }
+  const parsed = validate(config);
+  if (parsed.ok && text !== undefined && text.length <= maxKeptLength) {
+    lastValid = { text, parsed };
+  }
+  return parsed;
 };
