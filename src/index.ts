@@ -42,7 +42,7 @@ const readConfig = async (
   getConfig: GetConnectorConfig,
   { fromLogto, secrets }: Operation,
 ): Promise<ConnectorConfig> => {
-  const parsed = parseConfig(await fromLogto('getConfig', async () => getConfig(metadata.id)));
+  const parsed = parseConfig(await fromLogto('getConfig', () => getConfig(metadata.id)));
   if (!parsed.ok) {
     const { description, issues } = parsed;
     throw new ConnectorFailure({ kind: 'invalid-config', description, issues });
@@ -75,7 +75,7 @@ export const createXiaomiConnector = (
     ): Promise<{ token: XiaomiToken; userInfo: SocialUserInfo }> => {
       const callback = await readCallback(
         data,
-        async () => operation.fromLogto('getSession', getSession),
+        () => operation.fromLogto('getSession', getSession),
         operation.secrets,
       );
       const config = await readConfig(getConfig, operation);
@@ -103,7 +103,7 @@ export const createXiaomiConnector = (
           // A scope passed by the caller overrides the configured one; scope 1 is kept either way.
           const scopes = requestedScopes(scope === undefined ? config.scope : scope);
           await saveSession(
-            async (session) => operation.fromLogto('setSession', async () => setSession(session)),
+            (session) => operation.fromLogto('setSession', () => setSession(session)),
             { redirectUri, state, scope: scopes.join(' ') },
           );
           return xiaomi.authorizationUrl({

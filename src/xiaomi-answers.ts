@@ -60,6 +60,10 @@ const parseBody = (body: string): JsonObject | undefined => {
 
 /** Trims stray spaces from keys; the first occurrence of a key wins. */
 const normaliseKeys = (object: JsonObject): JsonObject => {
+  // Nearly every answer has none: it is passed on as parsed, not copied.
+  if (Object.keys(object).every((key) => key.trim() === key)) {
+    return object;
+  }
   const result: JsonObject = {};
   for (const [key, value] of Object.entries(object)) {
     const trimmed = key.trim();

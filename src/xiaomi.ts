@@ -302,14 +302,14 @@ export const createXiaomiClient = ({ endpoints: chosen, send = httpSend }: Xiaom
     },
 
     /** Step 3: the callback's code for tokens. Xiaomi compares the redirect URI with step 1's. */
-    exchangeCode: async (
+    exchangeCode: (
       app: XiaomiApp,
       { code, redirectUri }: { code: string; redirectUri: string },
       context: CallContext,
     ): Promise<XiaomiToken> => requestToken(app, redirectUri, { code }, context),
 
     /** Token storage: a stored refresh token for new tokens (and a new refresh token). */
-    refresh: async (
+    refresh: (
       app: XiaomiApp,
       { refreshToken, redirectUri }: { refreshToken: string; redirectUri: string },
       context: CallContext,
