@@ -45,12 +45,6 @@ export const defaultUser: FakeUser = {
   email: 'leijun@example.com',
 };
 
-export const defineApp = (input: Partial<FakeApp> = {}): FakeApp => ({ ...defaultApp, ...input });
-export const defineUser = (input: Partial<FakeUser> = {}): FakeUser => ({
-  ...defaultUser,
-  ...input,
-});
-
 export const codeLifetimeMs = 5 * 60_000;
 // Xiaomi's token-life-cycle page: access tokens about 90 days, refresh tokens 10 years.
 export const accessTokenLifetimeSeconds = 90 * 24 * 3600;
