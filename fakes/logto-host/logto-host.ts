@@ -101,8 +101,6 @@ export type SignInAttempt = {
 export type LogtoHostOptions = {
   origin?: string;
   connectorId?: string;
-  /** The redirect URI an app hands the admin API, which Logto does not choose. */
-  adminRedirectUri?: string;
   /**
    * Parse the user info as Logto's verification record does (on by default). The benchmark turns
    * it off: the same parse added to both connectors' CPU per sign-in would blur their ratio.
@@ -122,7 +120,6 @@ let attempts = 0;
 export class LogtoHost {
   readonly origin: string;
   readonly connectorId: string;
-  private readonly adminRedirectUri: string;
   private readonly parseUserInfo: boolean;
   private readonly sharedCallback: boolean;
 
@@ -132,7 +129,6 @@ export class LogtoHost {
   ) {
     this.origin = options.origin ?? 'https://logto.example.com';
     this.connectorId = options.connectorId ?? 'xiaomi-e2e';
-    this.adminRedirectUri = options.adminRedirectUri ?? this.callbackUri('sign-in page');
     this.parseUserInfo = options.parseUserInfo ?? true;
     this.sharedCallback = options.sharedCallback ?? false;
   }
@@ -145,12 +141,13 @@ export class LogtoHost {
   /** The callback URL each caller sends Xiaomi's redirect to (and that Xiaomi must know). */
   callbackUri(caller: LogtoCaller): string {
     switch (caller) {
+      // The app calling the admin API chooses its redirect URI; the model's app takes the sign-in
+      // page's.
       case 'sign-in page':
+      case 'admin API':
         return `${this.origin}/callback/${this.connectorId}`;
       case 'account center':
         return this.sharedCallback ? this.callbackUri('sign-in page') : this.accountCenterPage;
-      case 'admin API':
-        return this.adminRedirectUri;
     }
   }
 

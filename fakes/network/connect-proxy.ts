@@ -1,15 +1,15 @@
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { connect } from 'node:net';
 
 /**
  * An outbound HTTP proxy on loopback, like the one a self-hoster's network offers Logto: HTTPS
- * through CONNECT tunnels, plain HTTP forwarded from absolute-form requests. It is the only way to
- * reach a fake Xiaomi whose host name no resolver knows: it maps `*.invalid` (and 127.0.0.1) to
- * 127.0.0.1 and refuses every other target, so nothing ever leaves the machine.
+ * through CONNECT tunnels. It is the only way to reach a fake Xiaomi whose host name no resolver
+ * knows: it maps `*.invalid` (and 127.0.0.1) to 127.0.0.1 and refuses every other target, so
+ * nothing ever leaves the machine.
  */
 export interface ConnectProxy {
-  /** For HTTP_PROXY and HTTPS_PROXY. */
+  /** For HTTPS_PROXY. */
   url: string;
   /**
    * Every connection the proxy opened to a target, by its local port: the port the target sees
@@ -37,40 +37,9 @@ export const startConnectProxy = async (): Promise<ConnectProxy> => {
   let refused = 0;
   let toRefuse = 0;
 
-  const server = createServer((request, response) => {
-    // Plain HTTP through a proxy: the request line carries the whole URL.
-    let target: URL;
-    try {
-      target = new URL(request.url ?? '');
-    } catch {
-      response.writeHead(400).end();
-      return;
-    }
-    if (!loopbackTarget(target.hostname)) {
-      response.writeHead(502).end();
-      return;
-    }
-    const upstream = httpRequest(
-      {
-        host: '127.0.0.1',
-        port: target.port,
-        path: `${target.pathname}${target.search}`,
-        method: request.method,
-        headers: request.headers,
-        agent: false,
-      },
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      },
-    );
-    upstream.on('socket', (socket) => {
-      socket.once('connect', () => upstreamPorts.add(socket.localPort!));
-    });
-    upstream.on('error', () => {
-      response.destroy();
-    });
-    request.pipe(upstream);
+  // Tunnels only: both of Xiaomi's hosts are HTTPS, and no test sends plain HTTP through a proxy.
+  const server = createServer((_, response) => {
+    response.writeHead(405).end();
   });
 
   server.on('connect', (request, client: Socket, head: Buffer) => {

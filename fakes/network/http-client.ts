@@ -45,13 +45,9 @@ export const plainRequest = (
     request.end(init.body);
   });
 
-export const postForm = (
-  url: string,
-  form: URLSearchParams,
-  headers: Record<string, string> = {},
-) =>
+export const postForm = (url: string, form: URLSearchParams) =>
   plainRequest(url, {
     method: 'POST',
     body: form.toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
   });

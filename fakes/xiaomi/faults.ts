@@ -67,27 +67,40 @@ export const drawLatency = (faults: Faults, random: () => number): number => {
   return min + Math.floor(random() * (max - min + 1));
 };
 
-export const drawFault = (
+/** The faults scripted for one path (`scriptFaults`), taken in order. */
+export interface FaultScript {
+  kinds: (FaultKind | 'none')[];
+  strikes: Strikes;
+}
+
+/** The fault for one request, if any: the path's script first, then a random draw. */
+export const chooseFault = (
   faults: Faults,
   target: FaultTarget,
+  script: FaultScript | undefined,
   random: () => number,
-): FaultKind | undefined => {
+): { kind: FaultKind; strikes: Strikes } | undefined => {
+  const scripted = script?.kinds.shift();
+  if (scripted !== undefined) {
+    return scripted === 'none' ? undefined : { kind: scripted, strikes: script!.strikes };
+  }
   if (!faults.targets.includes(target)) {
     return undefined;
   }
   const roll = random();
   let threshold = 0;
-  for (const kind of faultKinds) {
-    threshold += faults.rates[kind] ?? 0;
-    if (roll < threshold) {
-      return kind;
-    }
-  }
-  return undefined;
+  const kind = faultKinds.find((each) => {
+    threshold += faults.rates[each] ?? 0;
+    return roll < threshold;
+  });
+  // Before: a broken gateway in front of Xiaomi, nothing spent. After: Xiaomi has answered (a
+  // code or refresh token is spent) and the answer is lost on its way back.
+  const after = kind !== undefined && faults.afterShare > 0 && random() < faults.afterShare;
+  return kind && { kind, strikes: after ? 'after' : 'before' };
 };
 
 /** A gateway's error page: HTML where the client expects JSON, with a 5xx status. */
-export const html5xxReply = (random: () => number): Reply => {
+const html5xxReply = (random: () => number): Reply => {
   const [status, text] = pick(
     [
       [500, 'Internal Server Error'],
@@ -104,7 +117,7 @@ export const html5xxReply = (random: () => number): Reply => {
 };
 
 /** A 200 whose body no client can read as Xiaomi's answer. */
-export const garbageReply = (target: FaultTarget, random: () => number): Reply => {
+const garbageReply = (target: FaultTarget, random: () => number): Reply => {
   const bodies = [
     randomBytes(64).toString('latin1'),
     target === 'token' ? `${tokenPrefix}{"access_token":"V3_tru` : '{"result":"ok","data":{"un',
@@ -123,7 +136,7 @@ export const garbageReply = (target: FaultTarget, random: () => number): Reply =
 };
 
 /** A well-formed refusal Xiaomi did not mean: tests that every 96xxx code is mapped. */
-export const injectedErrorReply = (
+const injectedErrorReply = (
   target: FaultTarget,
   faults: Faults,
   quirks: Quirks,
@@ -137,4 +150,22 @@ export const injectedErrorReply = (
   }
   const code = pick(faults.openApiErrorCodes, random);
   return envelopeErrorReply(code, 'injected error', quirks, pick([200, 401, 403], random));
+};
+
+/** What a fault that answers at all answers in place of Xiaomi. */
+export const faultReply = (
+  kind: Exclude<FaultKind, 'reset' | 'stall'>,
+  target: FaultTarget,
+  faults: Faults,
+  quirks: Quirks,
+  random: () => number,
+): Reply => {
+  switch (kind) {
+    case 'html5xx':
+      return html5xxReply(random);
+    case 'garbage':
+      return garbageReply(target, random);
+    case 'errorEnvelope':
+      return injectedErrorReply(target, faults, quirks, random);
+  }
 };

@@ -45,12 +45,6 @@ export const defaultUser: FakeUser = {
   email: 'leijun@example.com',
 };
 
-export const defineApp = (input: Partial<FakeApp> = {}): FakeApp => ({ ...defaultApp, ...input });
-export const defineUser = (input: Partial<FakeUser> = {}): FakeUser => ({
-  ...defaultUser,
-  ...input,
-});
-
 export const codeLifetimeMs = 5 * 60_000;
 // Xiaomi's token-life-cycle page: access tokens about 90 days, refresh tokens 10 years.
 export const accessTokenLifetimeSeconds = 90 * 24 * 3600;
@@ -89,13 +83,7 @@ export interface AccessToken {
   expiresAt: number;
 }
 
-interface RefreshToken {
-  clientId: string;
-  userId: string;
-  scopes: number[];
-  expiresAt: number;
-  used: boolean;
-}
+type RefreshToken = Omit<AccessToken, 'macKey'> & { used: boolean };
 
 export interface IssuedTokens {
   accessToken: string;
@@ -208,24 +196,19 @@ export class FakeStore {
     return token;
   }
 
-  private issueTokens(grant: { clientId: string; userId: string; scopes: number[] }): IssuedTokens {
+  private issueTokens({ clientId, userId, scopes }: Grant | RefreshToken): IssuedTokens {
     const accessToken = opaque('V3_');
     const refreshToken = opaque('R3_');
     const token: AccessToken = {
-      clientId: grant.clientId,
-      userId: grant.userId,
-      scopes: grant.scopes,
+      clientId,
+      userId,
+      scopes,
       macKey: randomBytes(12).toString('base64url'),
       expiresAt: this.now() + accessTokenLifetimeSeconds * 1000,
     };
     this.accessTokens.set(accessToken, token);
-    this.refreshTokens.set(refreshToken, {
-      clientId: grant.clientId,
-      userId: grant.userId,
-      scopes: grant.scopes,
-      expiresAt: this.now() + refreshTokenLifetimeMs,
-      used: false,
-    });
+    const expiresAt = this.now() + refreshTokenLifetimeMs;
+    this.refreshTokens.set(refreshToken, { clientId, userId, scopes, expiresAt, used: false });
     return { accessToken, refreshToken, token };
   }
 }

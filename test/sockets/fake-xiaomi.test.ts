@@ -22,6 +22,7 @@ import { plainRequest, postForm } from '../../fakes/network/http-client.ts';
 import { passConsent } from '../../fakes/user/scripted-user.ts';
 
 const redirectUri = 'https://logto.example.com/callback/xiaomi';
+const otherApp = { clientId: '2882303761520000002', redirectUris: [redirectUri] };
 let fake: FakeXiaomi;
 
 const start = async (options: FakeXiaomiOptions = {}) => {
@@ -90,15 +91,23 @@ const accessTokenFor = async (scopes?: number[]) =>
   String((await exchange({ code: await codeFor({}, scopes) })).access_token);
 
 describe('the authorize page', () => {
-  it('offers the requested scopes the app is permitted and hides the others', async () => {
+  it.each([
+    ['the requested scopes the app is permitted, naming the others', '1 3 6', 6, true],
+    // Xiaomi's docs do not say what a request without `scope` gets; the fake's choice.
+    ['every scope the app is permitted when the request names none', undefined, 4, false],
+  ])('offers %s', async (_, scope, hidden, named) => {
     await start();
     fake.setApp({ permittedScopes: [1, 3] });
-    const page = await plainRequest(authorizeUrl({ scope: '1 3 6' }));
+    const url = new URL(authorizeUrl(scope === undefined ? {} : { scope }));
+    if (scope === undefined) {
+      url.searchParams.delete('scope');
+    }
+    const page = await plainRequest(url.href);
     expect(page.status).toBe(200);
     expect(page.body).toContain('value="1" checked');
     expect(page.body).toContain('value="3" checked');
-    expect(page.body).not.toContain('name="scope" value="6"');
-    expect(page.body).toContain('Not available to this app: 6');
+    expect(page.body).not.toContain(`name="scope" value="${hidden}"`);
+    expect(page.body.includes(`Not available to this app: ${hidden}`)).toBe(named);
   });
 
   it.each([
@@ -150,19 +159,6 @@ describe('the authorize page', () => {
       status: 400,
       xiaomiCode,
     });
-  });
-
-  // Xiaomi's docs do not say what a request without `scope` gets; the fake offers what the app
-  // is permitted.
-  it('offers every scope the app is permitted when the request names none', async () => {
-    await start();
-    fake.setApp({ permittedScopes: [1, 3] });
-    const url = new URL(authorizeUrl());
-    url.searchParams.delete('scope');
-    const page = await plainRequest(url.href);
-    expect(page.body).toContain('value="1" checked');
-    expect(page.body).toContain('value="3" checked');
-    expect(page.body).not.toContain('name="scope" value="4"');
   });
 
   it('lets the user pick an account unless skip_confirm is true', async () => {
@@ -217,21 +213,11 @@ describe('the token endpoint', () => {
     ['an unregistered redirect_uri', { redirect_uri: 'https://other.example.com/cb' }, 96010],
     ['an unsupported grant_type', { grant_type: 'password' }, 96006],
     ['a missing code', { code: '' }, 96002],
+    // The second app has the default secret too.
+    ['a code issued to another app', { client_id: otherApp.clientId }, 96004],
   ])('refuses %s with %s', async (_, fields, error) => {
-    await start();
+    await start({ apps: [{ redirectUris: [redirectUri] }, otherApp] });
     expect((await exchange({ code: await codeFor(), ...fields })).error).toBe(error);
-  });
-
-  it('refuses with 96004 a code issued to another app', async () => {
-    await start();
-    const code = await codeFor();
-    const other = fake.setApp({ clientId: '2882303761520000002', redirectUris: [redirectUri] });
-    const body = await exchange({
-      code,
-      client_id: other.clientId,
-      client_secret: other.clientSecret,
-    });
-    expect(body.error).toBe(96004);
   });
 
   // Xiaomi's docs do not say; the fake's choice, on which the retry rule's 96013 case rests.
