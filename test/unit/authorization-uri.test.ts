@@ -46,25 +46,17 @@ describe('getAuthorizationUri', () => {
     });
   });
 
-  it('always requests scope 1, first, even when the config omits it', async () => {
-    const { url } = await authorize({ ...baseConfig, scope: ' 3  6 3 ' });
-    expect(url.searchParams.get('scope')).toBe('1 3 6');
-  });
-
-  it('requests scope 1 when no scope is configured', async () => {
-    const { url } = await authorize({ clientId, clientSecret: 's' });
-    expect(url.searchParams.get('scope')).toBe('1');
-  });
-
-  it('lets a scope passed by the caller override the configured one, keeping scope 1', async () => {
-    const { url } = await authorize({ ...baseConfig, scope: '1 3' }, '6 16000');
-    expect(url.searchParams.get('scope')).toBe('1 6 16000');
-  });
-
-  it('sends skip_confirm=true when Skip confirm is on', async () => {
-    const { url } = await authorize({ ...baseConfig, skipConfirm: true });
-    expect(url.searchParams.get('skip_confirm')).toBe('true');
-  });
+  it.each([
+    ['1 3 6', ' 3  6 3 ', undefined],
+    ['1', undefined, undefined],
+    ['1 6 16000', '1 3', '6 16000'],
+  ])(
+    'requests scope %j for a configured scope %j and a scope %j passed by the caller: scope 1 always, first, and the caller’s scope over the configured one',
+    async (requested, configured, passed) => {
+      const { url } = await authorize({ ...baseConfig, scope: configured }, passed);
+      expect(url.searchParams.get('scope')).toBe(requested);
+    },
+  );
 
   it('saves the redirect URI, state and requested scopes for the callback step', async () => {
     const { saved } = await authorize({ ...baseConfig, scope: '1 4' });

@@ -3,14 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { createNonce, macAuthorization, macText } from '../../src/xiaomi.ts';
 import {
   accessToken,
+  answeringSignIn,
   baseConfig,
-  callback,
   clientId,
   expectConnectorError,
-  makeConnector,
-  profileData,
-  envelope,
-  signInSession,
+  signIn,
   tokenBody,
 } from './fixtures.ts';
 import { MemoryXiaomi } from './memory-xiaomi.ts';
@@ -61,11 +58,8 @@ describe('MAC signatures', () => {
   });
 
   it('sends an Authorization: MAC header on Open API calls when the switch is on', async () => {
-    const xiaomi = new MemoryXiaomi()
-      .answer('POST /oauth2/token', { body: tokenBody({ mac_key: 'mAcKeY-123' }) })
-      .answer('GET /user/profile', { body: envelope(profileData) });
-    const connector = await makeConnector(xiaomi, { ...baseConfig, macSignature: true });
-    await connector.getUserInfo(callback, signInSession);
+    const xiaomi = answeringSignIn({ mac_key: 'mAcKeY-123' });
+    await signIn(xiaomi, { ...baseConfig, macSignature: true });
     const authorization = xiaomi.sentTo('GET /user/profile')[0]?.headers.authorization ?? '';
     const nonce = /nonce="([^"]+)"/.exec(authorization)?.[1] ?? '';
     expect(authorization).toBe(
@@ -84,10 +78,8 @@ describe('MAC signatures', () => {
   });
 
   it('sends no Authorization header when the switch is off', async () => {
-    const xiaomi = new MemoryXiaomi()
-      .answer('POST /oauth2/token', { body: tokenBody() })
-      .answer('GET /user/profile', { body: envelope(profileData) });
-    await (await makeConnector(xiaomi)).getUserInfo(callback, signInSession);
+    const xiaomi = answeringSignIn();
+    await signIn(xiaomi);
     expect(xiaomi.sentTo('GET /user/profile')[0]?.headers).toEqual({});
   });
 
@@ -95,9 +87,8 @@ describe('MAC signatures', () => {
     const xiaomi = new MemoryXiaomi().answer('POST /oauth2/token', {
       body: tokenBody({ mac_key: undefined }),
     });
-    const connector = await makeConnector(xiaomi, { ...baseConfig, macSignature: true });
     const data = await expectConnectorError(
-      connector.getUserInfo(callback, signInSession),
+      signIn(xiaomi, { ...baseConfig, macSignature: true }),
       'invalid_response',
     );
     expect(data.hint).toContain('mac_key');

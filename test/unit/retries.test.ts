@@ -83,10 +83,8 @@ describe('a second attempt', () => {
       .answer('POST /oauth2/token', first)
       .answer('POST /oauth2/token', first);
     const connector = await makeConnector(xiaomi, { ...baseConfig, redirectUri });
-    const data = await expectConnectorError(
-      connector.getAccessTokenByRefreshToken!(refreshTokenValue),
-      'general',
-    );
+    const refresh = connector.getAccessTokenByRefreshToken!(refreshTokenValue);
+    const data = await expectConnectorError(refresh, 'general');
     expect(data.step).toBe('refresh');
     expect(xiaomi.sentTo('POST /oauth2/token')).toHaveLength(requests);
   });
@@ -114,29 +112,25 @@ describe('the time an operation may take', () => {
     expect(data.hint).toContain('timed out');
   });
 
-  it('bounds Logto’s own getConfig, and names the configured bound', async () => {
-    const xiaomi = new MemoryXiaomi();
-    const connector = await createXiaomiConnector({ send: xiaomi.send, timeoutMs: 250 })({
-      getConfig: async () => new Promise(() => undefined),
-    });
-    const data = await expectConnectorError(
-      connector.getUserInfo(callback, signInSession),
-      'general',
-    );
-    expect(data.hint).toContain('getConfig in time (the 0.25 s every sign-in has)');
-    expect(xiaomi.sent).toEqual([]);
-  });
-
-  it('bounds Logto’s own getSession', async () => {
-    const xiaomi = new MemoryXiaomi();
-    const connector = await makeConnector(xiaomi, baseConfig, { timeoutMs: 250 });
-    const data = await expectConnectorError(
-      connector.getUserInfo(callback, async () => new Promise(() => undefined)),
-      'general',
-    );
-    expect(data.hint).toContain('getSession');
-    expect(xiaomi.sent).toEqual([]);
-  });
+  const never = async () => new Promise<never>(() => undefined);
+  it.each([
+    ['getConfig', never, signInSession],
+    ['getSession', async () => baseConfig, never],
+  ])(
+    'bounds Logto’s own %s, and names the configured bound',
+    async (name, getConfig, getSession) => {
+      const xiaomi = new MemoryXiaomi();
+      const connector = await createXiaomiConnector({ send: xiaomi.send, timeoutMs: 250 })({
+        getConfig,
+      });
+      const data = await expectConnectorError(
+        connector.getUserInfo(callback, getSession),
+        'general',
+      );
+      expect(data.hint).toContain(`${name} in time (the 0.25 s every sign-in has)`);
+      expect(xiaomi.sent).toEqual([]);
+    },
+  );
 
   it('passes on a ConnectorError Logto’s own callback threw, as it is', async () => {
     const thrown = new ConnectorError(ConnectorErrorCodes.General, { errorDescription: 'host' });

@@ -17,7 +17,12 @@ import {
 } from './fixtures.ts';
 import { MemoryXiaomi } from './memory-xiaomi.ts';
 
-const storageConfig = { ...baseConfig, redirectUri };
+/** Logto asking for new tokens with `refreshToken`, Xiaomi answering as `xiaomi` does. */
+const refresh = async (
+  xiaomi: MemoryXiaomi,
+  refreshToken = refreshTokenValue,
+  config: unknown = { ...baseConfig, redirectUri },
+) => (await makeConnector(xiaomi, config)).getAccessTokenByRefreshToken!(refreshToken);
 
 describe('token storage', () => {
   it('tells the console that token storage is supported', () => {
@@ -44,15 +49,12 @@ describe('token storage', () => {
     const xiaomi = new MemoryXiaomi().answer('POST /oauth2/token', {
       body: tokenBody({ access_token: 'NEW-ACCESS', refresh_token: 'NEW-REFRESH' }),
     });
-    const connector = await makeConnector(xiaomi, storageConfig);
-    await expect(connector.getAccessTokenByRefreshToken!(refreshTokenValue)).resolves.toMatchObject(
-      {
-        access_token: 'NEW-ACCESS',
-        refresh_token: 'NEW-REFRESH',
-      },
-    );
-    const [refresh] = xiaomi.sentTo('POST /oauth2/token');
-    expect(Object.fromEntries(refresh!.form!)).toEqual({
+    await expect(refresh(xiaomi)).resolves.toMatchObject({
+      access_token: 'NEW-ACCESS',
+      refresh_token: 'NEW-REFRESH',
+    });
+    const [sent] = xiaomi.sentTo('POST /oauth2/token');
+    expect(Object.fromEntries(sent!.form!)).toEqual({
       client_id: clientId,
       client_secret: clientSecret,
       redirect_uri: redirectUri,
@@ -60,35 +62,28 @@ describe('token storage', () => {
       refresh_token: refreshTokenValue,
     });
     // A refresh token works once: never on a reused connection, whose failure cannot tell.
-    expect(refresh!.ownConnection).toBe(true);
+    expect(sent!.ownConnection).toBe(true);
   });
 
   it('asks the admin to set Redirect URI when it is missing', async () => {
-    const connector = await makeConnector(new MemoryXiaomi(), baseConfig);
     const data = await expectConnectorError(
-      connector.getAccessTokenByRefreshToken!(refreshTokenValue),
+      refresh(new MemoryXiaomi(), refreshTokenValue, baseConfig),
       'invalid_config',
     );
     expect(data.hint).toContain('Redirect URI');
   });
 
   it('rejects an empty refresh token without calling Xiaomi', async () => {
-    const connector = await makeConnector(new MemoryXiaomi(), storageConfig);
-    await expectConnectorError(
-      connector.getAccessTokenByRefreshToken!(''),
-      'invalid_request_parameters',
-    );
+    const xiaomi = new MemoryXiaomi();
+    await expectConnectorError(refresh(xiaomi, ''), 'invalid_request_parameters');
+    expect(xiaomi.sent).toEqual([]);
   });
 
   it('reports a used or expired refresh token (96009) clearly, without echoing it', async () => {
     const xiaomi = new MemoryXiaomi().answer('POST /oauth2/token', {
       body: `&&&START&&&{"error":96009,"error_description":"refresh token ${refreshTokenValue} used"}`,
     });
-    const connector = await makeConnector(xiaomi, storageConfig);
-    const data = await expectConnectorError(
-      connector.getAccessTokenByRefreshToken!(refreshTokenValue),
-      'social_invalid_access_token',
-    );
+    const data = await expectConnectorError(refresh(xiaomi), 'social_invalid_access_token');
     expect(data.xiaomiError).toBe('OA_INVALID_REFRESHTOKEN');
     expect(data.errorDescription).toContain('sign in with Xiaomi again');
     expect(data.step).toBe('refresh');
