@@ -58,6 +58,11 @@ describe('getAuthorizationUri', () => {
     },
   );
 
+  it('sends skip_confirm=true when Skip confirm is on', async () => {
+    const { url } = await authorize({ ...baseConfig, skipConfirm: true });
+    expect(url.searchParams.get('skip_confirm')).toBe('true');
+  });
+
   it('saves the redirect URI, state and requested scopes for the callback step', async () => {
     const { saved } = await authorize({ ...baseConfig, scope: '1 4' });
     expect(saved).toEqual([{ redirectUri, state: 'state-1', scope: '1 4' }]);

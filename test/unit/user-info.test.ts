@@ -4,12 +4,13 @@ import { Secrets } from '../../src/operation.ts';
 import { toSocialUserInfo, wellFormedEmail, wellFormedPhone } from '../../src/user-info.ts';
 
 const all = new Set(['1', '3', '4', '6']);
-/** An operation that has learnt no secret yet. */
-const none = new Secrets();
+/** Xiaomi's answers mapped for `granted` scopes, by an operation that has learnt no secret yet. */
+const map = (answers: Parameters<typeof toSocialUserInfo>[0], granted = all) =>
+  toSocialUserInfo(answers, granted, new Secrets());
 
 describe('mapping to Logto’s social user info', () => {
   it('uses the unionId as the id, like Logto’s own Xiaomi connector', () => {
-    expect(toSocialUserInfo({ profile: { unionId: 'u' } }, all, none)).toEqual({
+    expect(map({ profile: { unionId: 'u' } })).toEqual({
       id: 'u',
       rawData: { unionId: 'u' },
     });
@@ -36,28 +37,18 @@ describe('mapping to Logto’s social user info', () => {
       'https://x/i',
     ],
   ])('%s', (_, icons, avatar) => {
-    expect(toSocialUserInfo({ profile: { unionId: 'u', ...icons } }, all, none).avatar).toBe(
-      avatar,
-    );
+    expect(map({ profile: { unionId: 'u', ...icons } }).avatar).toBe(avatar);
   });
 
   it('passes email and phone only for the scopes granted', () => {
     const phoneAndEmail = { phone: '13812345678', email: 'a@example.com' };
-    const user = toSocialUserInfo(
-      { profile: { unionId: 'u' }, phoneAndEmail },
-      new Set(['1', '6']),
-      none,
-    );
+    const user = map({ profile: { unionId: 'u' }, phoneAndEmail }, new Set(['1', '6']));
     expect(user.email).toBe('a@example.com');
     expect(user.phone).toBeUndefined();
   });
 
   it('keeps the openId in rawData and no token anywhere', () => {
-    const user = toSocialUserInfo(
-      { profile: { unionId: 'u' }, openId: { openid: 'o' } },
-      all,
-      none,
-    );
+    const user = map({ profile: { unionId: 'u' }, openId: { openid: 'o' } });
     expect(user.rawData).toEqual({ unionId: 'u', openId: 'o' });
   });
 
@@ -72,7 +63,7 @@ describe('mapping to Logto’s social user info', () => {
       nested: { deep: [1, 2, 3] },
       miliaoIcon_90: { url: 'https://x/90.jpg' },
     };
-    expect(toSocialUserInfo({ profile }, all, none).rawData).toEqual({
+    expect(map({ profile }).rawData).toEqual({
       unionId: 'u',
       miliaoNick: 'Lei',
       miliaoIcon: 'https://x/i.jpg',
@@ -88,7 +79,7 @@ describe('mapping to Logto’s social user info', () => {
     ['text with spaces', 'u u'],
     ['text over 256 characters', 'u'.repeat(257)],
   ])('refuses a unionId that is %s: Logto keys the account on it', (_, unionId) => {
-    expect(() => toSocialUserInfo({ profile: { unionId } }, all, none)).toThrow(
+    expect(() => map({ profile: { unionId } })).toThrow(
       expect.objectContaining({
         failure: expect.objectContaining({ reason: expect.stringContaining('unionId') }),
       }),
@@ -103,17 +94,13 @@ describe('mapping to Logto’s social user info', () => {
     ['with a control character', 'Lei\u0000'],
     ['not text', 42],
   ])('leaves out a nickname %s', (_, miliaoNick) => {
-    const user = toSocialUserInfo({ profile: { unionId: 'u', miliaoNick } }, all, none);
+    const user = map({ profile: { unionId: 'u', miliaoNick } });
     expect(user.name).toBeUndefined();
     expect(user.rawData).toEqual({ unionId: 'u' });
   });
 
   it('keeps a bare 11-digit phone number in rawData as Xiaomi wrote it, and out of phone', () => {
-    const user = toSocialUserInfo(
-      { profile: { unionId: 'u' }, phoneAndEmail: { phone: '14155552671' } },
-      all,
-      none,
-    );
+    const user = map({ profile: { unionId: 'u' }, phoneAndEmail: { phone: '14155552671' } });
     expect(user.phone).toBeUndefined();
     expect(user.rawData).toEqual({ unionId: 'u', phone: '14155552671' });
   });
@@ -144,11 +131,7 @@ describe('mapping to Logto’s social user info', () => {
   ])('passes email %j to Logto only as %j: one real, unmasked address', (input, expected) => {
     expect(wellFormedEmail(input)).toBe(expected);
     // Nor does a refused one reach Logto another way.
-    const user = toSocialUserInfo(
-      { profile: { unionId: 'u' }, phoneAndEmail: { email: input } },
-      all,
-      none,
-    );
+    const user = map({ profile: { unionId: 'u' }, phoneAndEmail: { email: input } });
     expect(user.email).toBe(expected);
     expect(user.rawData).toEqual({ unionId: 'u' });
   });
