@@ -3,7 +3,7 @@
 // `await import(...)` takes in a fresh Node 22 process (Logto's Node); each row is the median of
 // several processes, rows interleaved so that machine noise spreads evenly.
 //
-//   npm run build && node test/install/import-cost.mjs [runs]
+//   npm run build && node test/package/install/import-cost.mjs [runs]
 //
 // Prints a markdown table (docs/import-cost.md holds the latest).
 import { execFile } from 'node:child_process';
