@@ -90,10 +90,12 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
   );
 
   it.each([
-    ['sign-in page', ConnectorErrorCodes.InvalidRequestParameters, 0, 'its session is read once'],
-    ['account center', ConnectorErrorCodes.SocialAuthCodeInvalid, 1, 'Xiaomi takes a code once'],
+    // Its session is read once.
+    ['sign-in page', ConnectorErrorCodes.InvalidRequestParameters, 0],
+    // Xiaomi takes a code once.
+    ['account center', ConnectorErrorCodes.SocialAuthCodeInvalid, 1],
   ] as const)(
-    'the same callback posted twice to Logto’s %s fails with %s after %i more token calls: %s',
+    'the same callback posted twice to Logto’s %s fails with %s after %i more token calls',
     async (caller, code, tokenCalls) => {
       const { attempt, query } = await consentTo(logto, { caller });
       await logto.finish(attempt, query);
