@@ -63,34 +63,14 @@ beforeAll(async () => {
 });
 afterAll(async () => Promise.all([fake.close(), hidden.close(), proxy.close()]));
 
+// What each of Xiaomi's codes, no answer at all, a malformed config, the other bad callback URLs
+// and the other usage errors make it say: test/unit/check.test.ts, in memory.
 describe('lib/check.js', () => {
   it('exits 0 when the config, the callback URL and Xiaomi all agree', async () => {
     const { code, out } = await run(good, ['--callback', callback]);
     expect(out).toContain('96013');
     expect(out).not.toContain(good.clientSecret);
     expect(code).toBe(0);
-  });
-  it('exits 1 naming the AppID when Xiaomi does not know it', async () => {
-    const { code, out } = await run({ ...good, clientId: '1' }, ['--callback', callback]);
-    expect(out).toContain('96001');
-    expect(out).not.toContain(good.clientSecret);
-    expect(code).toBe(1);
-  });
-  it('exits 1 naming the secret when it does not match, and never prints it', async () => {
-    const secret = 'wrong-secret-Zq81';
-    const { code, out } = await run({ ...good, clientSecret: secret }, ['--callback', callback]);
-    expect(out).toContain('96003');
-    expect(out).not.toContain(secret);
-    expect(code).toBe(1);
-  });
-  it('exits 3 when Xiaomi cannot be reached', async () => {
-    const { code, out } = await run(
-      good,
-      ['--callback', callback],
-      'http://127.0.0.1:1/oauth2/token',
-    );
-    expect(out).toContain('could not be reached');
-    expect(code).toBe(3);
   });
   it('exits 3 when Xiaomi’s host name does not resolve', async () => {
     const { code, out } = await run(good, ['--callback', callback], hidden.endpoints.token);
@@ -124,29 +104,17 @@ describe('lib/check.js', () => {
     expect(out).toContain(`With ${callback}, Xiaomi refused only the made-up code (96013)`);
     expect(code).toBe(1);
   });
-  it('exits 1 naming each field of a malformed config, as the console would', async () => {
-    const { code, out } = await run({ clientId: 5, clientSecret: 'a b' }, ['--callback', callback]);
-    expect(out).toContain('PROBLEM: clientId: Client ID must be text');
-    expect(out).toContain('PROBLEM: clientSecret: Client Secret must be the AppSecret');
-    expect(code).toBe(1);
-  });
   it.each([
-    ['a page that is not a callback', 'https://logto.example/sign-in/abc123', 'not a callback URL'],
     ['a trailing slash', 'https://logto.example/callback/abc123/', 'not a callback URL'],
     ['a query', 'https://logto.example/callback/abc123?x=1', 'not a callback URL'],
-    ['plain http', 'http://logto.example/callback/abc123', 'not https'],
-    ['another connector', 'https://logto.example/callback/other', 'connector other, not of abc123'],
   ])('exits 1 for a callback URL with %s', async (_, url, said) => {
     const { code, out } = await run(good, ['--connector-id', 'abc123', '--callback', url]);
     expect(out).toContain(said);
     expect(out).toContain('Fix:');
     expect(code).toBe(1);
   });
-  it.each([
-    ['an unknown flag', ['--callback', callback, '--bogus', 'x']],
-    ['no callback URL', []],
-  ])('exits 2 on a usage error: %s', async (_, args) => {
-    const { code, out } = await run(good, args);
+  it('exits 2 with the usage on an unknown flag', async () => {
+    const { code, out } = await run(good, ['--callback', callback, '--bogus', 'x']);
     expect(out).toContain('usage: check.js');
     expect(code).toBe(2);
   });

@@ -1,8 +1,8 @@
 /**
  * The built connector in a process of its own, for what only a process's start decides: the Node
  * version and the environment (NODE_USE_ENV_PROXY, HTTP(S)_PROXY, NO_PROXY, NODE_EXTRA_CA_CERTS).
- * Driven by test/proxy.test.ts:
- *   node --import tsx test/connector-process.ts '<Job as JSON>'
+ * Driven by test/sockets/proxy.test.ts:
+ *   node --import tsx test/sockets/connector-process.ts '<Job as JSON>'
  * It plays Logto's sign-in page through the host model, with codes the test obtained on the fake's
  * consent page, and prints one JSON line: what each step gave.
  */

@@ -1,6 +1,6 @@
 /**
  * Logto's outbound proxy (docs/install.md, "Outbound proxy"): the built connector in a Node 22
- * process of its own (test/connector-process.ts), configured only through the
+ * process of its own (connector-process.ts), configured only through the
  * environment, as a self-hoster configures Logto. The fake Xiaomi serves HTTPS under
  * `xiaomi.invalid`, a name no resolver knows, so the CONNECT proxy on loopback is the only way to
  * it; `NODE_EXTRA_CA_CERTS` trusts its certificate, as for a private CA.
