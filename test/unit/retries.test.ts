@@ -75,6 +75,15 @@ describe('a second attempt', () => {
     expect(xiaomi.sentTo('POST /oauth2/token')).toHaveLength(1);
   });
 
+  it('is never made for a profile call Xiaomi refused with one of its codes', async () => {
+    const refusedToken = { result: 'error', description: 'invalid token', code: 96009 };
+    const xiaomi = new MemoryXiaomi()
+      .answer('POST /oauth2/token', token)
+      .answer('GET /user/profile', { body: refusedToken });
+    await expectConnectorError(signIn(xiaomi), 'social_invalid_access_token');
+    expect(xiaomi.sentTo('GET /user/profile')).toHaveLength(1);
+  });
+
   it.each([
     ['is not made for a refresh Xiaomi may have read: its token works once', resetAfterSending, 1],
     ['is made for a refresh Xiaomi cannot have read', refused, 2],
