@@ -42,10 +42,11 @@ export const probeCredentials = async (
   const { secrets } = operation;
   secrets.add(app.clientSecret, impossibleCode);
   try {
-    await createXiaomiClient({
-      endpoints: { token: tokenUrl },
-      ...(send && { send }),
-    }).exchangeCode(app, { code: impossibleCode, redirectUri }, operation);
+    await createXiaomiClient({ endpoints: { token: tokenUrl }, send }).exchangeCode(
+      app,
+      { code: impossibleCode, redirectUri },
+      operation,
+    );
     return {
       level: 'unknown',
       text: 'Xiaomi accepted a code that cannot exist; nothing can be concluded.',
