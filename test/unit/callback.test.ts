@@ -6,11 +6,12 @@ import {
   accountCenterCallback,
   authorizationCode,
   callback,
+  makeConnector,
   noSessionSaved,
   expectConnectorError,
-  makeConnector,
   redirectUri,
   sessionOf,
+  signIn,
   signInSession,
   throwingGetSession,
   answeringSignIn,
@@ -31,9 +32,8 @@ describe('callback', () => {
     ],
   ])('refuses a callback for which no sign-in was started: %s', async (_, getSession) => {
     const xiaomi = new MemoryXiaomi();
-    const connector = await makeConnector(xiaomi);
     const data = await expectConnectorError(
-      connector.getUserInfo(callback, getSession),
+      signIn(xiaomi, { getSession }),
       'invalid_request_parameters',
     );
     expect(data.hint).toContain('no sign-in');
@@ -60,15 +60,9 @@ describe('callback', () => {
       { hint: expect.stringContaining('/callback/') as unknown },
     ],
   ])('gives %s', async (_, error, code, data) => {
-    const connector = await makeConnector(new MemoryXiaomi());
+    const denied = { error, error_description: 'user denied', state: 'state-1', redirectUri };
     expect(
-      await expectConnectorError(
-        connector.getUserInfo(
-          { error, error_description: 'user denied', state: 'state-1', redirectUri },
-          signInSession,
-        ),
-        code,
-      ),
+      await expectConnectorError(signIn(new MemoryXiaomi(), { data: denied }), code),
     ).toMatchObject(data);
   });
 
@@ -82,6 +76,7 @@ describe('callback', () => {
     ['an empty code', { code: '', redirectUri }],
     ['an oversized code', { code: 'x'.repeat(5000), redirectUri }],
   ])('rejects %s with a ConnectorError, never a TypeError', async (_, data) => {
+    // Passed on as it is: `signIn` would stand its default callback in for `undefined`.
     const connector = await makeConnector(new MemoryXiaomi());
     await expectConnectorError(
       connector.getUserInfo(data, signInSession),
@@ -90,9 +85,9 @@ describe('callback', () => {
   });
 
   it('rejects a callback whose state differs from the one saved at step 1', async () => {
-    const connector = await makeConnector(new MemoryXiaomi());
+    const forged = { ...accountCenterCallback, state: 'forged' };
     const data = await expectConnectorError(
-      connector.getUserInfo({ ...accountCenterCallback, state: 'forged' }, signInSession),
+      signIn(new MemoryXiaomi(), { data: forged }),
       'invalid_request_parameters',
     );
     expect(data.hint).toContain('state');
@@ -111,20 +106,17 @@ describe('callback', () => {
     ],
   ])('%s', async (_, getSession, exchangedFor) => {
     const xiaomi = answeringSignIn();
-    const connector = await makeConnector(xiaomi);
-    await expect(
-      connector.getUserInfo(
-        { ...callback, redirectUri: 'https://other.example.com/cb' },
-        getSession,
-      ),
-    ).resolves.toMatchObject({ id: 'union-1' });
+    const data = { ...callback, redirectUri: 'https://other.example.com/cb' };
+    await expect(signIn(xiaomi, { data, getSession })).resolves.toMatchObject({ id: 'union-1' });
     expect(xiaomi.sentTo('POST /oauth2/token')[0]?.form?.get('redirect_uri')).toBe(exchangedFor);
   });
 
   it('fails with a ConnectorError when neither the session nor the data has a redirect URI', async () => {
-    const connector = await makeConnector(new MemoryXiaomi());
     await expectConnectorError(
-      connector.getUserInfo({ code: authorizationCode }, throwingGetSession),
+      signIn(new MemoryXiaomi(), {
+        data: { code: authorizationCode },
+        getSession: throwingGetSession,
+      }),
       'invalid_request_parameters',
     );
   });

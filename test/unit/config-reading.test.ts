@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 
 import { parseConfig } from '../../src/config.ts';
 import { createXiaomiConnector } from '../../src/index.ts';
-import { answeringSignIn, baseConfig, expectConnectorError, signInSession } from './fixtures.ts';
-import { callback, redirectUri } from './fixtures.ts';
+import { answeringSignIn, baseConfig, callback, expectConnectorError } from './fixtures.ts';
+import { redirectUri, signIn } from './fixtures.ts';
 
 const authorizationUrl = async (getConfig: () => Promise<unknown>) => {
   const connector = await createXiaomiConnector({ send: answeringSignIn().send })({ getConfig });
@@ -46,22 +46,16 @@ describe('reading the config', () => {
 
   it('refuses a value JSON cannot hold by its field, with the form’s message', async () => {
     const config = { ...baseConfig, clientId: 2882303761520000001n };
-    const connector = await createXiaomiConnector({ send: answeringSignIn().send })({
-      getConfig: async () => config,
-    });
     const data = await expectConnectorError(
-      connector.getUserInfo(callback, signInSession),
+      signIn(answeringSignIn(), { config }),
       ConnectorErrorCodes.InvalidConfig,
     );
     expect(JSON.stringify(data)).toContain('Client ID must be text');
   });
 
   it('refuses a callback whose code holds a lone surrogate as a bad callback', async () => {
-    const connector = await createXiaomiConnector({ send: answeringSignIn().send })({
-      getConfig: async () => baseConfig,
-    });
     await expectConnectorError(
-      connector.getUserInfo({ ...callback, code: 'AUTH-\ud800-CODE' }, signInSession),
+      signIn(answeringSignIn(), { data: { ...callback, code: 'AUTH-\ud800-CODE' } }),
       ConnectorErrorCodes.InvalidRequestParameters,
     );
   });

@@ -13,7 +13,7 @@ import {
   requestedScopes,
 } from '../../src/config.ts';
 import createConnector from '../../src/index.ts';
-import { callback, expectConnectorError, makeConnector, signInSession } from './fixtures.ts';
+import { expectConnectorError, signIn } from './fixtures.ts';
 import { MemoryXiaomi } from './memory-xiaomi.ts';
 
 /** Logto's sign-in languages, sorted. */
@@ -105,13 +105,9 @@ describe('the config guard', () => {
   });
 
   it('an invalid saved config fails a sign-in with invalid_config, field by field', async () => {
-    const connector = await makeConnector(new MemoryXiaomi(), {
-      clientId: 'my-app',
-      clientSecret: 'x',
-      scope: 'p',
-    });
+    const config = { clientId: 'my-app', clientSecret: 'x', scope: 'p' };
     const data = await expectConnectorError(
-      connector.getUserInfo(callback, signInSession),
+      signIn(new MemoryXiaomi(), { config }),
       'invalid_config',
     );
     expect(data.errorDescription).toContain(fieldName('clientId'));

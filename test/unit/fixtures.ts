@@ -36,9 +36,17 @@ export const answeringSignIn = (token: Record<string, unknown> = {}) =>
     .answer('POST /oauth2/token', { body: tokenBody(token) })
     .answer('GET /user/profile', { body: envelope(profileData) });
 
-/** A sign-in from Logto's sign-in page against `xiaomi`. */
-export const signIn = async (xiaomi: MemoryXiaomi, config: unknown = baseConfig) =>
-  (await makeConnector(xiaomi, config)).getUserInfo(callback, signInSession);
+type SignIn = XiaomiConnectorOptions & {
+  config?: unknown;
+  data?: unknown;
+  getSession?: GetSession;
+};
+
+/** A sign-in against `xiaomi`: what Logto's sign-in page posts after step 1, unless told otherwise. */
+export const signIn = async (
+  xiaomi: MemoryXiaomi,
+  { config = baseConfig, data = callback, getSession = signInSession, ...options }: SignIn = {},
+) => (await makeConnector(xiaomi, config, options)).getUserInfo(data, getSession);
 
 export const sessionOf =
   (session: ConnectorSession): GetSession =>

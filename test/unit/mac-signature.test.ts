@@ -59,7 +59,7 @@ describe('MAC signatures', () => {
 
   it('sends an Authorization: MAC header on Open API calls when the switch is on', async () => {
     const xiaomi = answeringSignIn({ mac_key: 'mAcKeY-123' });
-    await signIn(xiaomi, { ...baseConfig, macSignature: true });
+    await signIn(xiaomi, { config: { ...baseConfig, macSignature: true } });
     const authorization = xiaomi.sentTo('GET /user/profile')[0]?.headers.authorization ?? '';
     const nonce = /nonce="([^"]+)"/.exec(authorization)?.[1] ?? '';
     expect(authorization).toBe(
@@ -88,7 +88,7 @@ describe('MAC signatures', () => {
       body: tokenBody({ mac_key: undefined }),
     });
     const data = await expectConnectorError(
-      signIn(xiaomi, { ...baseConfig, macSignature: true }),
+      signIn(xiaomi, { config: { ...baseConfig, macSignature: true } }),
       'invalid_response',
     );
     expect(data.hint).toContain('mac_key');

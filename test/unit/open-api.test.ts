@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 
 import {
   accessToken,
-  callback,
   clientId,
   envelope,
   expectConnectorError,
-  makeConnector,
   profileData,
+  redirectUri,
   sessionOf,
+  signIn,
   tokenBody,
 } from './fixtures.ts';
 import { MemoryXiaomi, type Answer } from './memory-xiaomi.ts';
@@ -24,11 +24,9 @@ const xiaomiGranting = (granted: string | undefined, answers: Partial<Record<str
   return xiaomi;
 };
 
-const signIn = async (xiaomi: MemoryXiaomi, requested: string) =>
-  (await makeConnector(xiaomi)).getUserInfo(
-    callback,
-    sessionOf({ redirectUri: callback.redirectUri, state: 'state-1', scope: requested }),
-  );
+/** A sign-in that requested `scope` at step 1. */
+const signInAsking = async (xiaomi: MemoryXiaomi, scope: string, timeoutMs?: number) =>
+  signIn(xiaomi, { getSession: sessionOf({ redirectUri, state: 'state-1', scope }), timeoutMs });
 
 const profile: Answer = { body: envelope(profileData) };
 const justTheProfile = {
@@ -41,7 +39,7 @@ const justTheProfile = {
 describe('Open API calls', () => {
   it('calls only user/profile for scope 1, with camelCase clientId and token', async () => {
     const xiaomi = xiaomiGranting('1', { profile });
-    await expect(signIn(xiaomi, '1')).resolves.toEqual(justTheProfile);
+    await expect(signInAsking(xiaomi, '1')).resolves.toEqual(justTheProfile);
     const calls = xiaomi.sent.filter(({ method }) => method === 'GET');
     expect(calls.map(({ url }) => `${url.origin}${url.pathname}`)).toEqual([
       'https://open.account.xiaomi.com/user/profile',
@@ -59,7 +57,7 @@ describe('Open API calls', () => {
       profile,
       phoneAndEmail: { body: envelope({ phone: '+86 138 1234 5678', email: 'lei@example.com' }) },
     });
-    await expect(signIn(xiaomi, '1 4 6')).resolves.toMatchObject({
+    await expect(signInAsking(xiaomi, '1 4 6')).resolves.toMatchObject({
       email: 'lei@example.com',
       phone: '8613812345678',
     });
@@ -70,7 +68,7 @@ describe('Open API calls', () => {
       profile,
       openIdV2: { body: envelope({ openid: 'o' }) },
     });
-    await expect(signIn(xiaomi, '1 3')).resolves.toMatchObject({ rawData: { openId: 'o' } });
+    await expect(signInAsking(xiaomi, '1 3')).resolves.toMatchObject({ rawData: { openId: 'o' } });
   });
 
   it('makes the three calls at the same time, not one after another', async () => {
@@ -79,7 +77,7 @@ describe('Open API calls', () => {
       openIdV2: { body: envelope({ openid: 'o' }), delayMs: 20 },
       phoneAndEmail: { body: envelope({ phone: '', email: 'a@b.cn' }), delayMs: 20 },
     });
-    await signIn(xiaomi, '1 3 4 6');
+    await signInAsking(xiaomi, '1 3 4 6');
     expect(xiaomi.mostAtOnce).toBe(3);
   });
 
@@ -91,20 +89,14 @@ describe('Open API calls', () => {
         body: { result: 'error', code: 96005, description: 'no permission' },
       },
     }).answer('GET /user/openIdV2', { status: 502, body: '<html>bad</html>' }, 2);
-    await expect(signIn(xiaomi, '1 3 4 6')).resolves.toEqual(justTheProfile);
+    await expect(signInAsking(xiaomi, '1 3 4 6')).resolves.toEqual(justTheProfile);
     expect(xiaomi.unused()).toEqual([]);
   });
 
   it('drops an optional call still unanswered 5% of the bound after the profile', async () => {
     const xiaomi = xiaomiGranting('1 3', { profile, openIdV2: 'stall' });
-    const connector = await makeConnector(xiaomi, undefined, { timeoutMs: 2000 });
     const started = performance.now();
-    await expect(
-      connector.getUserInfo(
-        callback,
-        sessionOf({ redirectUri: callback.redirectUri, state: 'state-1', scope: '1 3' }),
-      ),
-    ).resolves.toEqual(justTheProfile);
+    await expect(signInAsking(xiaomi, '1 3', 2000)).resolves.toEqual(justTheProfile);
     // 5% of 2 s is 100 ms; the stalled call's own attempt limit would be 800 ms.
     expect(performance.now() - started).toBeLessThan(700);
   });
@@ -114,7 +106,7 @@ describe('Open API calls', () => {
       profile: { body: { result: 'error', code: 96008, description: 'x' } },
       openIdV2: 'stall',
     });
-    await expectConnectorError(signIn(xiaomi, '1 3'), 'social_invalid_access_token');
+    await expectConnectorError(signInAsking(xiaomi, '1 3'), 'social_invalid_access_token');
     expect(xiaomi.sentTo('GET /user/openIdV2')).toHaveLength(1);
   });
 
@@ -145,7 +137,7 @@ describe('Open API calls', () => {
   ])('fails the sign-in when user/profile answers %s', async (_, status, body, code) => {
     // Twice where the answer is broken: a body broken on the way is tried once more.
     const xiaomi = xiaomiGranting('1', {}).answer('GET /user/profile', { status, body }, 2);
-    const data = await expectConnectorError(signIn(xiaomi, '1'), code);
+    const data = await expectConnectorError(signInAsking(xiaomi, '1'), code);
     expect(data.step).toBe('profile');
   });
 
@@ -155,7 +147,10 @@ describe('Open API calls', () => {
         body: { result: 'error', code: 96008, description: `token ${accessToken} expired` },
       },
     });
-    const data = await expectConnectorError(signIn(xiaomi, '1'), 'social_invalid_access_token');
+    const data = await expectConnectorError(
+      signInAsking(xiaomi, '1'),
+      'social_invalid_access_token',
+    );
     expect(data.xiaomiDescription).toBe('token [redacted] expired');
   });
 });

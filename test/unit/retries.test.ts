@@ -105,19 +105,12 @@ describe('the time an operation may take', () => {
       .answer('POST /oauth2/token', 'stall')
       .answer('POST /oauth2/token', token)
       .answer('GET /user/profile', profile);
-    const connector = await makeConnector(xiaomi, baseConfig, { timeoutMs: 500 });
-    await expect(connector.getUserInfo(callback, signInSession)).resolves.toMatchObject({
-      id: 'union-1',
-    });
+    await expect(signIn(xiaomi, { timeoutMs: 500 })).resolves.toMatchObject({ id: 'union-1' });
   });
 
   it('fails a sign-in whose token exchange stalls twice with general, saying it timed out', async () => {
     const xiaomi = new MemoryXiaomi().answer('POST /oauth2/token', 'stall', 2);
-    const connector = await makeConnector(xiaomi, baseConfig, { timeoutMs: 300 });
-    const data = await expectConnectorError(
-      connector.getUserInfo(callback, signInSession),
-      'general',
-    );
+    const data = await expectConnectorError(signIn(xiaomi, { timeoutMs: 300 }), 'general');
     expect(data.hint).toContain('timed out');
   });
 
