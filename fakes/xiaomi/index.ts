@@ -14,19 +14,15 @@ import type { FakeApp, FakeUser } from './store.ts';
 import { defaultApp, defaultUser, FakeStore } from './store.ts';
 import { tokenPath } from './token.ts';
 import type { Quirks } from './wire.ts';
-import { defaultQuirks } from './wire.ts';
 
 export { ManualClock } from './clock.ts';
-export type { Connections } from './connections.ts';
-export { faultKinds, seededRandom } from './faults.ts';
-export type { FaultKind, Faults, Strikes } from './faults.ts';
-export { macAuthorization, createNonce } from './mac.ts';
-export type { CannedAnswer, RequestLogEntry } from './responder.ts';
-export { defaultApp, defaultUser } from './store.ts';
-export type { FakeApp, FakeUser } from './store.ts';
-export type { Quirks } from './wire.ts';
+export { seededRandom } from './faults.ts';
+export type { Faults } from './faults.ts';
+export { macAuthorization } from './mac.ts';
+export type { RequestLogEntry } from './responder.ts';
+export { defaultApp } from './store.ts';
+export type { FakeApp } from './store.ts';
 export { tokenPrefix } from './wire.ts';
-export { XiaomiCode, xiaomiCodeNames } from './xiaomi-codes.ts';
 
 export interface FakeXiaomiOptions {
   /** Registered apps; the first is `fake.app`. Defaults to one app with no redirect URI. */
@@ -60,7 +56,6 @@ export interface FakeXiaomi {
   readonly user: FakeUser;
   /** Adds an app or changes one (matched by clientId, the first app's when omitted). */
   setApp(input: Partial<FakeApp>): FakeApp;
-  removeApp(clientId: string): void;
   setUser(input: Partial<FakeUser>): FakeUser;
   setFaults(faults: Partial<Faults>): void;
   /**
@@ -75,7 +70,6 @@ export interface FakeXiaomi {
    * `undefined` restores the real one.
    */
   setCannedAnswer(path: string, answer: CannedAnswer | undefined): void;
-  setQuirks(quirks: Partial<Quirks>): void;
   readonly requestLog: readonly RequestLogEntry[];
   clearLog(): void;
   /** Connections open on the server side right now, idle keep-alive ones included. */
@@ -142,9 +136,6 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
       store.apps.set(clientId, app);
       return app;
     },
-    removeApp(clientId) {
-      store.apps.delete(clientId);
-    },
     setUser(input) {
       const userId = input.userId ?? firstUser().userId;
       const user = { ...(store.users.get(userId) ?? defaultUser), ...input, userId };
@@ -171,9 +162,6 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
       } else {
         responder.canned.delete(path.toLowerCase());
       }
-    },
-    setQuirks(next) {
-      responder.quirks = { ...defaultQuirks, ...next };
     },
     requestLog: responder.log,
     clearLog() {
