@@ -1,4 +1,4 @@
-import type { FakeStore, IssuedTokens } from './store.ts';
+import type { FakeStore } from './store.ts';
 import { accessTokenLifetimeSeconds } from './store.ts';
 import { formatScopes } from './scopes.ts';
 import type { Quirks, Reply } from './wire.ts';
@@ -18,7 +18,7 @@ const required = (params: URLSearchParams, name: string): string => {
 // The order of checks (client 96001, secret 96003, redirect URI 96010, code 96013) is the fake's
 // choice: Xiaomi documents the codes (xiaomi-api.md's table), not the order. The self-check
 // (src/check.ts) reads 96013 to an impossible code as "the rest passed", likely but not certain.
-const exchange = (store: FakeStore, params: URLSearchParams): IssuedTokens => {
+const exchange = (store: FakeStore, params: URLSearchParams) => {
   const grantType = required(params, 'grant_type');
   if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
     throw new XiaomiRefusal(XiaomiCode.unsupportedGrantType, 'unsupported grant_type');
