@@ -178,11 +178,8 @@ export class Responder {
         return handleDecision(this.store, params);
       case 'token':
         return handleToken(this.store, params, this.quirks);
-      case 'openApi': {
-        const { method = 'GET', headers } = request;
-        const openApi = { method, path: url.pathname, query: url.searchParams, headers };
-        return handleOpenApi(this.store, this.macVerifier, openApi, this.quirks);
-      }
+      case 'openApi':
+        return handleOpenApi(this.store, this.macVerifier, request, url, this.quirks);
       case 'unknown':
         return notFound;
     }
