@@ -3,7 +3,7 @@ import { accessTokenLifetimeSeconds } from './store.ts';
 import { formatScopes } from './scopes.ts';
 import type { Quirks, Reply } from './wire.ts';
 import { tokenErrorReply, tokenReply } from './wire.ts';
-import { XiaomiCode, XiaomiRefusal } from './xiaomi-codes.ts';
+import { refusedAs, XiaomiCode, XiaomiRefusal } from './xiaomi-codes.ts';
 
 export const tokenPath = '/oauth2/token';
 
@@ -37,28 +37,25 @@ const exchange = (store: FakeStore, params: URLSearchParams) => {
 };
 
 /** Both grants share one endpoint; answers and refusals alike are HTTP 200 with the prefix. */
-export const handleToken = (store: FakeStore, params: URLSearchParams, quirks: Quirks): Reply => {
-  try {
-    const { accessToken, refreshToken, token } = exchange(store, params);
-    const user = store.users.get(token.userId);
-    return tokenReply(
-      {
-        access_token: accessToken,
-        expires_in: accessTokenLifetimeSeconds,
-        refresh_token: refreshToken,
-        scope: formatScopes(token.scopes),
-        token_type: 'mac',
-        mac_key: token.macKey,
-        mac_algorithm: 'HmacSha1',
-        openId: user ? store.openIdOf(user, token.clientId) : '',
-        union_id: user?.unionId ?? '',
-      },
-      quirks,
-    );
-  } catch (error: unknown) {
-    if (error instanceof XiaomiRefusal) {
-      return tokenErrorReply(error.code, error.description, quirks);
-    }
-    throw error;
-  }
-};
+export const handleToken = (store: FakeStore, params: URLSearchParams, quirks: Quirks): Reply =>
+  refusedAs(
+    () => {
+      const { accessToken, refreshToken, token } = exchange(store, params);
+      const user = store.users.get(token.userId);
+      return tokenReply(
+        {
+          access_token: accessToken,
+          expires_in: accessTokenLifetimeSeconds,
+          refresh_token: refreshToken,
+          scope: formatScopes(token.scopes),
+          token_type: 'mac',
+          mac_key: token.macKey,
+          mac_algorithm: 'HmacSha1',
+          openId: user ? store.openIdOf(user, token.clientId) : '',
+          union_id: user?.unionId ?? '',
+        },
+        quirks,
+      );
+    },
+    (code, description) => tokenErrorReply(code, description, quirks),
+  );
