@@ -152,16 +152,8 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
       connections.set(next);
     },
     setCannedAnswer(path, canned) {
-      if (canned) {
-        responder.canned.set(path.toLowerCase(), {
-          status: canned.status,
-          headers: { 'content-type': canned.contentType ?? 'application/json' },
-          body: canned.body,
-          ends: canned.ends,
-        });
-      } else {
-        responder.canned.delete(path.toLowerCase());
-      }
+      const headers = { 'content-type': canned?.contentType ?? 'application/json' };
+      responder.canned.set(path.toLowerCase(), canned && { ...canned, headers });
     },
     requestLog: responder.log,
     clearLog() {

@@ -83,7 +83,8 @@ export class Responder {
   readonly quirks: Quirks;
   /** By lower-cased path, as Xiaomi matches paths. */
   readonly scripts = new Map<string, FaultScript>();
-  readonly canned = new Map<string, Answer>();
+  /** `undefined` for a path whose canned answer was taken back. */
+  readonly canned = new Map<string, Answer | undefined>();
   readonly log: RequestLogEntry[] = [];
   private seq = 0;
   private readonly macVerifier: MacVerifier;
