@@ -87,14 +87,11 @@ const exchange = async (fields: Record<string, string>, method?: string) => {
 };
 
 const openApi = async (path: string, token: string, headers: Record<string, string> = {}) => {
-  const response = await plainRequest(
+  const { status, body } = await plainRequest(
     `${fake.endpoints.openApi}${path}?clientId=${fake.app.clientId}&token=${encodeURIComponent(token)}`,
     { headers },
   );
-  return {
-    status: response.status,
-    envelope: JSON.parse(response.body) as Record<string, unknown>,
-  };
+  return { status, envelope: JSON.parse(body) as Record<string, unknown> };
 };
 
 const accessTokenFor = async (scopes?: number[]) =>
@@ -109,8 +106,7 @@ describe('the authorize page', () => {
     fake.setApp({ permittedScopes: [1, 3] });
     const page = await plainRequest(authorizeUrl(scope ? { scope } : {}));
     expect(page.status).toBe(200);
-    expect(page.body).toContain('value="1" checked');
-    expect(page.body).toContain('value="3" checked');
+    expect(page.body).toMatch(/value="1" checked[^]*value="3" checked/);
     expect(page.body).not.toContain(`name="scope" value="${hidden}"`);
     expect(page.body.includes(`Not available to this app: ${hidden}`)).toBe(named);
   });
@@ -150,10 +146,9 @@ describe('the authorize page', () => {
 
   it('lets the user pick an account unless skip_confirm is true', async () => {
     fake.setUser({ userId: '2', nickname: 'Second' });
-    expect((await plainRequest(authorizeUrl())).body).toContain('type="radio"');
-    expect((await plainRequest(authorizeUrl({ skip_confirm: 'true' }))).body).not.toContain(
-      'type="radio"',
-    );
+    const chooser = async (params = {}) =>
+      (await plainRequest(authorizeUrl(params))).body.includes('type="radio"');
+    expect([await chooser(), await chooser({ skip_confirm: 'true' })]).toEqual([true, false]);
   });
 });
 
