@@ -233,11 +233,7 @@ export class LogtoHost {
     attempt: SignInAttempt,
     query: Record<string, string>,
   ): Promise<{ tokenResponse?: TokenResponse; userInfo: SocialUserInfo }> {
-    const { getTokenResponseAndUserInfo } = this.connector;
-    if (!getTokenResponseAndUserInfo) {
-      throw new Error('the connector does not support token storage');
-    }
-    const result = await getTokenResponseAndUserInfo(
+    const result = await this.connector.getTokenResponseAndUserInfo!(
       this.connectorData(attempt, query),
       this.getSession(attempt),
     );
