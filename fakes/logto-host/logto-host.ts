@@ -70,8 +70,6 @@ export type LogtoCaller = (typeof logtoCallers)[number];
 
 /** Logto core's own error type (not a ConnectorError), as its `assertThat(…, code)` throws it. */
 export class LogtoRequestError extends Error {
-  readonly status = 400;
-
   constructor(readonly code: string) {
     super(code);
   }
@@ -120,17 +118,13 @@ let attempts = 0;
 export class LogtoHost {
   readonly origin: string;
   readonly connectorId: string;
-  private readonly parseUserInfo: boolean;
-  private readonly sharedCallback: boolean;
 
   constructor(
     private readonly connector: Connector,
-    options: LogtoHostOptions = {},
+    private readonly options: LogtoHostOptions = {},
   ) {
     this.origin = options.origin ?? 'https://logto.example.com';
     this.connectorId = options.connectorId ?? 'xiaomi-e2e';
-    this.parseUserInfo = options.parseUserInfo ?? true;
-    this.sharedCallback = options.sharedCallback ?? false;
   }
 
   /** The URL of the account center's callback page, which it posts as `redirectUri`. */
@@ -147,7 +141,9 @@ export class LogtoHost {
       case 'admin API':
         return `${this.origin}/callback/${this.connectorId}`;
       case 'account center':
-        return this.sharedCallback ? this.callbackUri('sign-in page') : this.accountCenterPage;
+        return this.options.sharedCallback
+          ? this.callbackUri('sign-in page')
+          : this.accountCenterPage;
     }
   }
 
@@ -159,7 +155,7 @@ export class LogtoHost {
     caller: LogtoCaller,
     {
       scope,
-      state = `${caller === 'account center' && this.sharedCallback ? 'ac_' : ''}state-${++attempts}`,
+      state = `${caller === 'account center' && this.options.sharedCallback ? 'ac_' : ''}state-${++attempts}`,
     }: { scope?: string; state?: string } = {},
   ): Promise<SignInAttempt> {
     const storage: SignInAttempt['storage'] = {};
@@ -187,18 +183,16 @@ export class LogtoHost {
 
   /** The `connectorData` each caller posts for a callback query, after its own state check. */
   connectorData(attempt: SignInAttempt, query: Record<string, string>): Record<string, string> {
+    if (attempt.caller !== 'admin API' && query['state'] !== attempt.state) {
+      throw new LogtoPageError('error.invalid_connector_auth');
+    }
     switch (attempt.caller) {
       case 'sign-in page': {
-        const { state, ...rest } = query;
-        if (state !== attempt.state) {
-          throw new LogtoPageError('error.invalid_connector_auth');
-        }
+        const rest = { ...query };
+        delete rest['state'];
         return { redirectUri: attempt.redirectUri, ...rest };
       }
       case 'account center':
-        if (query['state'] !== attempt.state) {
-          throw new LogtoPageError('error.invalid_connector_auth');
-        }
         return { ...query, redirectUri: this.accountCenterPage };
       case 'admin API':
         return { ...query, redirectUri: attempt.redirectUri };
@@ -239,11 +233,7 @@ export class LogtoHost {
     attempt: SignInAttempt,
     query: Record<string, string>,
   ): Promise<{ tokenResponse?: TokenResponse; userInfo: SocialUserInfo }> {
-    const { getTokenResponseAndUserInfo } = this.connector;
-    if (!getTokenResponseAndUserInfo) {
-      throw new Error('the connector does not support token storage');
-    }
-    const result = await getTokenResponseAndUserInfo(
+    const result = await this.connector.getTokenResponseAndUserInfo!(
       this.connectorData(attempt, query),
       this.getSession(attempt),
     );
@@ -252,7 +242,7 @@ export class LogtoHost {
   }
 
   private kept(userInfo: SocialUserInfo): SocialUserInfo {
-    if (this.parseUserInfo) {
+    if (this.options.parseUserInfo ?? true) {
       socialUserInfoGuard.parse(userInfo);
     }
     return userInfo;

@@ -8,29 +8,12 @@ import { connect } from 'node:net';
  * knows: it maps `*.invalid` (and 127.0.0.1) to 127.0.0.1 and refuses every other target, so
  * nothing ever leaves the machine.
  */
-export interface ConnectProxy {
-  /** For HTTPS_PROXY. */
-  url: string;
-  /**
-   * Every connection the proxy opened to a target, by its local port: the port the target sees
-   * requests come from (the fake's `requestLog[].remotePort`).
-   */
-  readonly upstreamPorts: ReadonlySet<number>;
-  /** CONNECT requests answered with a tunnel. */
-  readonly tunnels: number;
-  /** CONNECT requests refused (`refuseNext`, or a target off loopback). */
-  readonly refused: number;
-  /** Refuses the next `count` CONNECT requests with 502, as a proxy that cannot reach a host. */
-  refuseNext(count: number): void;
-  /** Forgets what was counted so far. */
-  reset(): void;
-  close(): Promise<void>;
-}
+export type ConnectProxy = Awaited<ReturnType<typeof startConnectProxy>>;
 
 const loopbackTarget = (host: string): boolean =>
   host === '127.0.0.1' || host === 'localhost' || host.endsWith('.invalid');
 
-export const startConnectProxy = async (): Promise<ConnectProxy> => {
+export const startConnectProxy = async () => {
   const upstreamPorts = new Set<number>();
   const sockets = new Set<Socket>();
   let tunnels = 0;
@@ -69,17 +52,26 @@ export const startConnectProxy = async (): Promise<ConnectProxy> => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
+    /** For HTTPS_PROXY. */
     url: `http://127.0.0.1:${port}`,
-    upstreamPorts,
+    /**
+     * Every connection the proxy opened to a target, by its local port: the port the target sees
+     * requests come from (the fake's `requestLog[].remotePort`).
+     */
+    upstreamPorts: upstreamPorts as ReadonlySet<number>,
+    /** CONNECT requests answered with a tunnel. */
     get tunnels() {
       return tunnels;
     },
+    /** CONNECT requests refused (`refuseNext`, or a target off loopback). */
     get refused() {
       return refused;
     },
-    refuseNext(count) {
+    /** Refuses the next `count` CONNECT requests with 502, as a proxy that cannot reach a host. */
+    refuseNext(count: number) {
       toRefuse = count;
     },
+    /** Forgets what was counted so far. */
     reset() {
       upstreamPorts.clear();
       tunnels = 0;

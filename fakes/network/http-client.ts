@@ -1,13 +1,7 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 import { fakeTls } from './tls.ts';
-
-export interface PlainResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
 
 /**
  * One request on its own connection: the scripted user and the fake's tests must not leave
@@ -17,8 +11,8 @@ export interface PlainResponse {
 export const plainRequest = (
   url: string,
   init: { method?: string; body?: string; headers?: Record<string, string> } = {},
-): Promise<PlainResponse> =>
-  new Promise((resolve, reject) => {
+) =>
+  new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
     const secure = url.startsWith('https:');
     const request = (secure ? httpsRequest : httpRequest)(
       url,

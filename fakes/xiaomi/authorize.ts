@@ -2,7 +2,7 @@ import type { ConsentRequest, FakeStore } from './store.ts';
 import { parseScopeParam, scopeLabels } from './scopes.ts';
 import type { Reply } from './wire.ts';
 import { errorPageReply, escapeHtml, htmlReply, page, redirectReply } from './wire.ts';
-import { XiaomiCode, XiaomiRefusal } from './xiaomi-codes.ts';
+import { refusedAs, XiaomiCode, XiaomiRefusal } from './xiaomi-codes.ts';
 
 export const authorizePath = '/oauth2/authorize';
 export const decisionPath = '/oauth2/authorize/decision';
@@ -30,44 +30,37 @@ const errorRedirect = (
 
 /**
  * Until the redirect URI is known to be registered Xiaomi cannot send the browser anywhere, so
- * client and redirect problems end on an error page; later problems go back to the app.
+ * client and redirect refusals end on an error page; later problems go back to the app.
  */
-export const handleAuthorize = (store: FakeStore, params: URLSearchParams): Reply => {
-  const state = params.get('state') ?? undefined;
-  let app;
-  try {
-    app = store.findApp(params.get('client_id') ?? undefined);
-  } catch (error: unknown) {
-    if (error instanceof XiaomiRefusal) {
-      return errorPageReply(error.code, error.description);
+export const handleAuthorize = (store: FakeStore, params: URLSearchParams): Reply =>
+  refusedAs(() => {
+    const state = params.get('state') ?? undefined;
+    const app = store.findApp(params.get('client_id') ?? undefined);
+    const redirectUri = params.get('redirect_uri');
+    if (!redirectUri) {
+      throw new XiaomiRefusal(XiaomiCode.invalidRequest, 'redirect_uri is missing');
     }
-    throw error;
-  }
-  const redirectUri = params.get('redirect_uri');
-  if (!redirectUri) {
-    return errorPageReply(XiaomiCode.invalidRequest, 'redirect_uri is missing');
-  }
-  if (!app.redirectUris.includes(redirectUri)) {
-    return errorPageReply(XiaomiCode.invalidRedirectUri, 'redirect_uri is not registered');
-  }
-  if (params.get('response_type') !== 'code') {
-    return errorRedirect(redirectUri, state, XiaomiCode.unsupportedResponseType, 'response_type');
-  }
-  const scopeParam = params.get('scope');
-  const requested = scopeParam === null ? app.permittedScopes : parseScopeParam(scopeParam);
-  if (!requested) {
-    return errorRedirect(redirectUri, state, XiaomiCode.invalidScope, 'invalid scope');
-  }
-  const request = {
-    clientId: app.clientId,
-    redirectUri,
-    state,
-    offeredScopes: requested.filter((id) => app.permittedScopes.includes(id)),
-    droppedScopes: requested.filter((id) => !app.permittedScopes.includes(id)),
-    skipConfirm: params.get('skip_confirm') === 'true',
-  };
-  return htmlReply(200, consentPage(store, store.holdConsent(request), request));
-};
+    if (!app.redirectUris.includes(redirectUri)) {
+      throw new XiaomiRefusal(XiaomiCode.invalidRedirectUri, 'redirect_uri is not registered');
+    }
+    if (params.get('response_type') !== 'code') {
+      return errorRedirect(redirectUri, state, XiaomiCode.unsupportedResponseType, 'response_type');
+    }
+    const scopeParam = params.get('scope');
+    const requested = scopeParam === null ? app.permittedScopes : parseScopeParam(scopeParam);
+    if (!requested) {
+      return errorRedirect(redirectUri, state, XiaomiCode.invalidScope, 'invalid scope');
+    }
+    const request = {
+      clientId: app.clientId,
+      redirectUri,
+      state,
+      offeredScopes: requested.filter((id) => app.permittedScopes.includes(id)),
+      droppedScopes: requested.filter((id) => !app.permittedScopes.includes(id)),
+      skipConfirm: params.get('skip_confirm') === 'true',
+    };
+    return htmlReply(200, consentPage(store, store.holdConsent(request), request));
+  }, errorPageReply);
 
 const consentPage = (store: FakeStore, txn: string, request: ConsentRequest): string => {
   const users = [...store.users.values()];

@@ -63,7 +63,7 @@ export const drawLatency = (faults: Faults, random: () => number): number => {
   if (typeof faults.latencyMs === 'number') {
     return faults.latencyMs;
   }
-  const [min, max] = faults.latencyMs as readonly [number, number];
+  const [min, max] = faults.latencyMs;
   return min + Math.floor(random() * (max - min + 1));
 };
 
@@ -99,17 +99,16 @@ export const chooseFault = (
   return kind && { kind, strikes: after ? 'after' : 'before' };
 };
 
+const gatewayErrors = [
+  [500, 'Internal Server Error'],
+  [502, 'Bad Gateway'],
+  [503, 'Service Temporarily Unavailable'],
+  [504, 'Gateway Time-out'],
+] as const;
+
 /** A gateway's error page: HTML where the client expects JSON, with a 5xx status. */
 const html5xxReply = (random: () => number): Reply => {
-  const [status, text] = pick(
-    [
-      [500, 'Internal Server Error'],
-      [502, 'Bad Gateway'],
-      [503, 'Service Temporarily Unavailable'],
-      [504, 'Gateway Time-out'],
-    ] as const,
-    random,
-  );
+  const [status, text] = pick(gatewayErrors, random);
   return htmlReply(
     status,
     `<html><head><title>${status} ${text}</title></head><body><center><h1>${status} ${text}</h1></center><hr><center>Tengine</center></body></html>`,

@@ -14,19 +14,15 @@ import type { FakeApp, FakeUser } from './store.ts';
 import { defaultApp, defaultUser, FakeStore } from './store.ts';
 import { tokenPath } from './token.ts';
 import type { Quirks } from './wire.ts';
-import { defaultQuirks } from './wire.ts';
 
 export { ManualClock } from './clock.ts';
-export type { Connections } from './connections.ts';
-export { faultKinds, seededRandom } from './faults.ts';
-export type { FaultKind, Faults, Strikes } from './faults.ts';
-export { macAuthorization, createNonce } from './mac.ts';
-export type { CannedAnswer, RequestLogEntry } from './responder.ts';
-export { defaultApp, defaultUser } from './store.ts';
-export type { FakeApp, FakeUser } from './store.ts';
-export type { Quirks } from './wire.ts';
+export { seededRandom } from './faults.ts';
+export type { Faults } from './faults.ts';
+export { macAuthorization } from './mac.ts';
+export type { RequestLogEntry } from './responder.ts';
+export { defaultApp } from './store.ts';
+export type { FakeApp } from './store.ts';
 export { tokenPrefix } from './wire.ts';
-export { XiaomiCode, xiaomiCodeNames } from './xiaomi-codes.ts';
 
 export interface FakeXiaomiOptions {
   /** Registered apps; the first is `fake.app`. Defaults to one app with no redirect URI. */
@@ -52,42 +48,9 @@ export interface FakeXiaomiOptions {
   hostname?: string;
 }
 
-export interface FakeXiaomi {
-  origin: string;
-  /** What `createXiaomiConnector({ endpoints })` takes. */
-  endpoints: { authorize: string; token: string; openApi: string };
-  readonly app: FakeApp;
-  readonly user: FakeUser;
-  /** Adds an app or changes one (matched by clientId, the first app's when omitted). */
-  setApp(input: Partial<FakeApp>): FakeApp;
-  removeApp(clientId: string): void;
-  setUser(input: Partial<FakeUser>): FakeUser;
-  setFaults(faults: Partial<Faults>): void;
-  /**
-   * Faults for the next requests to one path, in order, before the random ones apply:
-   * `scriptFaults('/user/profile', ['html5xx', 'reset'])`; `'none'` answers normally. With
-   * `'after'`, each strikes once Xiaomi's logic has run: the code or refresh token is spent.
-   */
-  scriptFaults(path: string, kinds: (FaultKind | 'none')[], strikes?: Strikes): void;
-  setConnections(connections: Partial<Connections>): void;
-  /**
-   * A fixed answer for one path in place of Xiaomi's logic, for property tests over bodies;
-   * `undefined` restores the real one.
-   */
-  setCannedAnswer(path: string, answer: CannedAnswer | undefined): void;
-  setQuirks(quirks: Partial<Quirks>): void;
-  readonly requestLog: readonly RequestLogEntry[];
-  clearLog(): void;
-  /** Connections open on the server side right now, idle keep-alive ones included. */
-  openConnections(): Promise<number>;
-  /** Closes idle keep-alive connections, as a server does when their timeout runs out. */
-  closeIdleConnections(): void;
-  /** `count` more codes for the consent behind an unused `code` (load tests only). */
-  issueCodesLike(code: string, count: number): string[];
-  close(): Promise<void>;
-}
+export type FakeXiaomi = Awaited<ReturnType<typeof startFakeXiaomi>>;
 
-export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<FakeXiaomi> => {
+export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}) => {
   const store = new FakeStore(options.now ?? Date.now);
   for (const app of options.apps ?? [defaultApp]) {
     const defined = { ...defaultApp, ...app };
@@ -125,6 +88,7 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
 
   return {
     origin,
+    /** What `createXiaomiConnector({ endpoints })` takes. */
     endpoints: {
       authorize: `${origin}${authorizePath}`,
       token: `${origin}${tokenPath}`,
@@ -136,57 +100,56 @@ export const startFakeXiaomi = async (options: FakeXiaomiOptions = {}): Promise<
     get user() {
       return firstUser();
     },
-    setApp(input) {
+    /** Adds an app or changes one (matched by clientId, the first app's when omitted). */
+    setApp(input: Partial<FakeApp>) {
       const clientId = input.clientId ?? firstApp().clientId;
       const app = { ...(store.apps.get(clientId) ?? defaultApp), ...input, clientId };
       store.apps.set(clientId, app);
       return app;
     },
-    removeApp(clientId) {
-      store.apps.delete(clientId);
-    },
-    setUser(input) {
+    setUser(input: Partial<FakeUser>) {
       const userId = input.userId ?? firstUser().userId;
       const user = { ...(store.users.get(userId) ?? defaultUser), ...input, userId };
       store.users.set(userId, user);
       return user;
     },
-    setFaults(next) {
+    setFaults(next: Partial<Faults>) {
       responder.faults = { ...defaultFaults, ...next };
     },
-    scriptFaults(path, kinds, strikes = 'before') {
+    /**
+     * Faults for the next requests to one path, in order, before the random ones apply:
+     * `scriptFaults('/user/profile', ['html5xx', 'reset'])`; `'none'` answers normally. With
+     * `'after'`, each strikes once Xiaomi's logic has run: the code or refresh token is spent.
+     */
+    scriptFaults(path: string, kinds: (FaultKind | 'none')[], strikes: Strikes = 'before') {
       responder.scripts.set(path.toLowerCase(), { kinds: [...kinds], strikes });
     },
-    setConnections(next) {
+    setConnections(next: Partial<Connections>) {
       connections.set(next);
     },
-    setCannedAnswer(path, canned) {
-      if (canned) {
-        responder.canned.set(path.toLowerCase(), {
-          status: canned.status,
-          headers: { 'content-type': canned.contentType ?? 'application/json' },
-          body: canned.body,
-          ends: canned.ends,
-        });
-      } else {
-        responder.canned.delete(path.toLowerCase());
-      }
+    /**
+     * A fixed answer for one path in place of Xiaomi's logic, for property tests over bodies;
+     * `undefined` restores the real one.
+     */
+    setCannedAnswer(path: string, canned: CannedAnswer | undefined) {
+      const headers = { 'content-type': canned?.contentType ?? 'application/json' };
+      responder.canned.set(path.toLowerCase(), canned && { ...canned, headers });
     },
-    setQuirks(next) {
-      responder.quirks = { ...defaultQuirks, ...next };
-    },
-    requestLog: responder.log,
+    requestLog: responder.log as readonly RequestLogEntry[],
     clearLog() {
       responder.log.length = 0;
     },
+    /** Connections open on the server side right now, idle keep-alive ones included. */
     openConnections: () =>
-      new Promise((resolve, reject) => {
+      new Promise<number>((resolve, reject) => {
         server.getConnections((error, count) => (error ? reject(error) : resolve(count)));
       }),
+    /** Closes idle keep-alive connections, as a server does when their timeout runs out. */
     closeIdleConnections: () => {
       server.closeIdleConnections();
     },
-    issueCodesLike: (code, count) => store.issueCodesLike(code, count),
+    /** `count` more codes for the consent behind an unused `code` (load tests only). */
+    issueCodesLike: (code: string, count: number) => store.issueCodesLike(code, count),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

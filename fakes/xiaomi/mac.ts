@@ -24,15 +24,15 @@ const sortedQuery = (query: URLSearchParams): string =>
     .map(([key, value]) => `${key}=${value}`)
     .join('&');
 
-export const macText = (nonce: string, request: SignedRequest): string =>
+const macText = (nonce: string, request: SignedRequest): string =>
   [nonce, request.method.toUpperCase(), request.host, request.path, sortedQuery(request.query)]
     .map((line) => `${line}\n`)
     .join('');
 
-export const computeMac = (macKey: string, nonce: string, request: SignedRequest): string =>
+const computeMac = (macKey: string, nonce: string, request: SignedRequest): string =>
   createHmac('sha1', macKey).update(macText(nonce, request)).digest('base64');
 
-export const createNonce = (nowMs: number): string =>
+const createNonce = (nowMs: number): string =>
   `${randomBytes(8).readBigInt64BE()}:${Math.floor(nowMs / 60_000)}`;
 
 /** The Authorization header a MAC-signing client sends; the fake's tests sign with it. */
@@ -44,16 +44,12 @@ export const macAuthorization = (
 ): string =>
   `MAC access_token="${accessToken}", nonce="${nonce}", mac="${computeMac(macKey, nonce, request)}"`;
 
-const parseMacHeader = (header: string): Record<string, string> | undefined => {
-  if (!header.startsWith('MAC ')) {
-    return undefined;
-  }
-  const fields: Record<string, string> = {};
-  for (const match of header.slice(4).matchAll(/(\w+)="([^"]*)"/g)) {
-    fields[match[1]!] = match[2]!;
-  }
-  return fields;
-};
+const parseMacHeader = (header: string): Record<string, string> | undefined =>
+  header.startsWith('MAC ')
+    ? Object.fromEntries(
+        [...header.slice(4).matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]),
+      )
+    : undefined;
 
 const refuse = (description: string) => new XiaomiRefusal(XiaomiCode.accessDenied, description);
 

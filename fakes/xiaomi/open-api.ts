@@ -1,10 +1,10 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 
 import type { MacVerifier } from './mac.ts';
 import type { AccessToken, FakeStore, FakeUser } from './store.ts';
 import type { Quirks, Reply } from './wire.ts';
 import { envelopeErrorReply, envelopeReply } from './wire.ts';
-import { XiaomiCode, XiaomiRefusal } from './xiaomi-codes.ts';
+import { refusedAs, XiaomiCode, XiaomiRefusal } from './xiaomi-codes.ts';
 
 interface OpenApi {
   /** Any one of these scopes opens the API. */
@@ -43,21 +43,15 @@ const openApis: Record<string, OpenApi> = {
 
 export const isOpenApiPath = (path: string): boolean => path.toLowerCase() in openApis;
 
-export interface OpenApiRequest {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
-}
-
 const answer = (
   store: FakeStore,
   macVerifier: MacVerifier,
-  request: OpenApiRequest,
+  request: IncomingMessage,
+  { pathname: path, searchParams: query }: URL,
 ): Record<string, unknown> => {
-  const api = openApis[request.path.toLowerCase()]!;
-  const clientId = request.query.get('clientId');
-  const accessToken = request.query.get('token');
+  const api = openApis[path.toLowerCase()]!;
+  const clientId = query.get('clientId');
+  const accessToken = query.get('token');
   if (!clientId || !accessToken) {
     throw new XiaomiRefusal(XiaomiCode.invalidRequest, 'clientId and token are required');
   }
@@ -65,10 +59,10 @@ const answer = (
   const token = store.findAccessToken(accessToken, app.clientId);
   if (app.requireMac) {
     macVerifier.verify(request.headers.authorization, accessToken, token.macKey, {
-      method: request.method,
+      method: request.method ?? 'GET',
       host: request.headers.host ?? '',
-      path: request.path,
-      query: request.query,
+      path,
+      query,
     });
   }
   if (!api.scopes.some((scope) => token.scopes.includes(scope))) {
@@ -84,15 +78,11 @@ const answer = (
 export const handleOpenApi = (
   store: FakeStore,
   macVerifier: MacVerifier,
-  request: OpenApiRequest,
+  request: IncomingMessage,
+  url: URL,
   quirks: Quirks,
-): Reply => {
-  try {
-    return envelopeReply(answer(store, macVerifier, request));
-  } catch (error: unknown) {
-    if (error instanceof XiaomiRefusal) {
-      return envelopeErrorReply(error.code, error.description, quirks);
-    }
-    throw error;
-  }
-};
+): Reply =>
+  refusedAs(
+    () => envelopeReply(answer(store, macVerifier, request, url)),
+    (code, description) => envelopeErrorReply(code, description, quirks),
+  );

@@ -37,7 +37,6 @@ export interface RequestLogEntry {
   xiaomiCode?: number;
   body: string;
   startedAt: number;
-  durationMs: number;
 }
 
 export interface CannedAnswer {
@@ -65,9 +64,6 @@ const route = (method: string, path: string): LogTarget => {
   return method === 'GET' && isOpenApiPath(path) ? 'openApi' : 'unknown';
 };
 
-const isFaultTarget = (target: LogTarget): target is FaultTarget =>
-  target === 'authorize' || target === 'token' || target === 'openApi';
-
 /** Repeated parameters (the consent form's scope checkboxes) joined with a comma. */
 const paramsRecord = (params: URLSearchParams): Record<string, string> =>
   Object.fromEntries([...new Set(params.keys())].map((key) => [key, params.getAll(key).join(',')]));
@@ -84,10 +80,11 @@ const notFound: Reply = {
  */
 export class Responder {
   faults: Faults;
-  quirks: Quirks;
+  readonly quirks: Quirks;
   /** By lower-cased path, as Xiaomi matches paths. */
   readonly scripts = new Map<string, FaultScript>();
-  readonly canned = new Map<string, Answer>();
+  /** `undefined` for a path whose canned answer was taken back. */
+  readonly canned = new Map<string, Answer | undefined>();
   readonly log: RequestLogEntry[] = [];
   private seq = 0;
   private readonly macVerifier: MacVerifier;
@@ -126,7 +123,6 @@ export class Responder {
         strikes: fault?.strikes,
         remotePort: socket.remotePort ?? 0,
         startedAt,
-        durationMs: Date.now() - startedAt,
       });
     };
     if (this.connections.forgot(socket, startedAt)) {
@@ -144,7 +140,7 @@ export class Responder {
     if (latency > 0) {
       await sleep(latency);
     }
-    const faultTarget = isFaultTarget(target) ? target : undefined;
+    const faultTarget = target === 'decision' || target === 'unknown' ? undefined : target;
     const fault =
       faultTarget && chooseFault(this.faults, faultTarget, this.scripts.get(path), this.random);
     const xiaomiAnswer = (): Answer =>
@@ -183,11 +179,8 @@ export class Responder {
         return handleDecision(this.store, params);
       case 'token':
         return handleToken(this.store, params, this.quirks);
-      case 'openApi': {
-        const { method = 'GET', headers } = request;
-        const openApi = { method, path: url.pathname, query: url.searchParams, headers };
-        return handleOpenApi(this.store, this.macVerifier, openApi, this.quirks);
-      }
+      case 'openApi':
+        return handleOpenApi(this.store, this.macVerifier, request, url, this.quirks);
       case 'unknown':
         return notFound;
     }

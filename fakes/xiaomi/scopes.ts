@@ -1,27 +1,16 @@
-// Xiaomi's public scope table. Ids outside it make the authorize request fail with 96007.
+// Xiaomi's public scope table (xiaomi-api.md): the scopes of sign-in, then those of Xiaomi's other
+// services (router, Mi Cloud, Mi Home, health, wallet, XiaoAI), which the fake only names by id.
+// Ids outside it make the authorize request fail with 96007.
 export const scopeLabels: ReadonlyMap<number, string> = new Map([
   [1, 'Your Xiaomi profile (nickname, avatar)'],
   [2, 'Your MiChat friend list'],
   [3, 'Your Xiaomi account id for this app (openId)'],
   [4, 'Your phone number'],
   [6, 'Your email address'],
-  [1000, 'Xiaomi router'],
-  [1001, 'Xiaomi router (manage)'],
-  [2000, 'Mi Cloud'],
-  [2001, 'Mi Cloud contacts'],
-  [2002, 'Mi Cloud messages'],
-  [6000, 'Mi Home'],
-  [6002, 'Mi Home devices'],
-  [6003, 'Mi Home scenes'],
-  [6004, 'Mi Home control'],
-  [7000, 'Health'],
-  [11000, 'Wallet'],
-  [12001, 'XiaoAI'],
-  [12005, 'XiaoAI skills'],
-  [13002, 'XiaoAI devices'],
-  [16000, 'Xiaomi services'],
-  [20000, 'Xiaomi services (extended)'],
-  [40000, 'Xiaomi services (partner)'],
+  ...[
+    1000, 1001, 2000, 2001, 2002, 6000, 6002, 6003, 6004, 7000, 11000, 12001, 12005, 13002, 16000,
+    20000, 40000,
+  ].map((id) => [id, `Xiaomi service ${id}`] as const),
 ]);
 
 /** Scope ids as Xiaomi reads them: space separated decimal numbers. Undefined means malformed. */

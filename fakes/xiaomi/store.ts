@@ -45,10 +45,10 @@ export const defaultUser: FakeUser = {
   email: 'leijun@example.com',
 };
 
-export const codeLifetimeMs = 5 * 60_000;
+const codeLifetimeMs = 5 * 60_000;
 // Xiaomi's token-life-cycle page: access tokens about 90 days, refresh tokens 10 years.
 export const accessTokenLifetimeSeconds = 90 * 24 * 3600;
-export const refreshTokenLifetimeMs = 10 * 365 * 24 * 3600 * 1000;
+const refreshTokenLifetimeMs = 10 * 365 * 24 * 3600 * 1000;
 const pendingConsentLifetimeMs = 10 * 60_000;
 
 export interface ConsentRequest {
@@ -60,10 +60,6 @@ export interface ConsentRequest {
   /** Requested but not permitted for the app: dropped without an error. */
   droppedScopes: number[];
   skipConfirm: boolean;
-}
-
-interface PendingConsent extends ConsentRequest {
-  createdAt: number;
 }
 
 interface Grant {
@@ -85,19 +81,13 @@ export interface AccessToken {
 
 type RefreshToken = Omit<AccessToken, 'macKey'> & { used: boolean };
 
-export interface IssuedTokens {
-  accessToken: string;
-  refreshToken: string;
-  token: AccessToken;
-}
-
 const opaque = (prefix: string) => `${prefix}${randomBytes(18).toString('base64url')}`;
 
 /** Everything Xiaomi remembers between requests; time comes from the injected clock. */
 export class FakeStore {
   readonly apps = new Map<string, FakeApp>();
   readonly users = new Map<string, FakeUser>();
-  private readonly consents = new Map<string, PendingConsent>();
+  private readonly consents = new Map<string, ConsentRequest & { createdAt: number }>();
   private readonly grants = new Map<string, Grant>();
   private readonly accessTokens = new Map<string, AccessToken>();
   private readonly refreshTokens = new Map<string, RefreshToken>();
@@ -157,7 +147,7 @@ export class FakeStore {
   }
 
   /** Single use: a code is spent by the first exchange that passes client authentication. */
-  redeemCode(code: string, clientId: string, redirectUri: string): IssuedTokens {
+  redeemCode(code: string, clientId: string, redirectUri: string) {
     const grant = this.grants.get(code);
     if (!grant || grant.used || this.now() - grant.issuedAt > codeLifetimeMs) {
       throw new XiaomiRefusal(XiaomiCode.invalidCode, 'code is invalid, expired or already used');
@@ -176,7 +166,7 @@ export class FakeStore {
   }
 
   /** Single use: every refresh spends the refresh token and hands out a new one. */
-  redeemRefreshToken(refreshToken: string, clientId: string): IssuedTokens {
+  redeemRefreshToken(refreshToken: string, clientId: string) {
     const stored = this.refreshTokens.get(refreshToken);
     if (!stored || stored.used || stored.clientId !== clientId || this.now() > stored.expiresAt) {
       throw new XiaomiRefusal(
@@ -196,7 +186,7 @@ export class FakeStore {
     return token;
   }
 
-  private issueTokens({ clientId, userId, scopes }: Grant | RefreshToken): IssuedTokens {
+  private issueTokens({ clientId, userId, scopes }: Grant | RefreshToken) {
     const accessToken = opaque('V3_');
     const refreshToken = opaque('R3_');
     const token: AccessToken = {

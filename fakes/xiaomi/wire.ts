@@ -32,21 +32,15 @@ export const tokenPrefix = '&&&START&&&';
 const tokenContentType = 'text/html;charset=UTF-8';
 const jsonContentType = 'application/json;charset=UTF-8';
 
-export const readBody = async (request: IncomingMessage): Promise<string> => {
+/** Query and form parameters merged, as Xiaomi accepts the token request either way. */
+export const readParams = async (request: IncomingMessage, url: URL): Promise<URLSearchParams> => {
+  const params = new URLSearchParams(url.search);
   const chunks: Buffer[] = [];
   for await (const chunk of request) {
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
-};
-
-/** Query and form parameters merged, as Xiaomi accepts the token request either way. */
-export const readParams = async (request: IncomingMessage, url: URL): Promise<URLSearchParams> => {
-  const params = new URLSearchParams(url.search);
-  const contentType = request.headers['content-type'] ?? '';
-  const body = await readBody(request);
-  if (contentType.startsWith('application/x-www-form-urlencoded')) {
-    const form = new URLSearchParams(body);
+  if (request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
+    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
     for (const key of new Set(form.keys())) {
       params.delete(key);
     }
@@ -86,7 +80,7 @@ export const envelopeReply = (data: Record<string, unknown>): Reply => ({
 });
 
 /** Open API errors arrive with HTTP 200, 401 or 403; the envelope, not the status, is the truth. */
-export const envelopeErrorStatus = (code: XiaomiCode): number =>
+const envelopeErrorStatus = (code: XiaomiCode): number =>
   code === XiaomiCode.invalidToken
     ? 401
     : code === XiaomiCode.invalidScope || code === XiaomiCode.accessDenied

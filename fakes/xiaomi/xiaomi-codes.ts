@@ -42,3 +42,18 @@ export class XiaomiRefusal extends Error {
     super(`${code} ${xiaomiCodeNames[code]}: ${description}`);
   }
 }
+
+/** What Xiaomi's logic answers, or its refusal in the endpoint's own error format. */
+export const refusedAs = <T>(
+  answer: () => T,
+  refused: (code: XiaomiCode, description: string) => T,
+): T => {
+  try {
+    return answer();
+  } catch (error: unknown) {
+    if (error instanceof XiaomiRefusal) {
+      return refused(error.code, error.description);
+    }
+    throw error;
+  }
+};
