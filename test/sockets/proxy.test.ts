@@ -40,12 +40,9 @@ beforeAll(async () => {
   });
   proxy = await startConnectProxy();
   named = fake.endpoints;
-  const loopback = (url: string) => url.replace(unresolvableHost, '127.0.0.1');
-  direct = {
-    authorize: loopback(named.authorize),
-    token: loopback(named.token),
-    openApi: loopback(named.openApi),
-  };
+  direct = Object.fromEntries(
+    Object.entries(named).map(([key, url]) => [key, url.replace(unresolvableHost, '127.0.0.1')]),
+  ) as Job['endpoints'];
   config = {
     clientId: fake.app.clientId,
     clientSecret: fake.app.clientSecret,
@@ -106,7 +103,7 @@ const runConnector = async (
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Run;
 };
 
-const xiaomiCalls = (): RequestLogEntry[] =>
+const xiaomiCalls = () =>
   fake.requestLog.filter((entry) => entry.target === 'token' || entry.target === 'openApi');
 const throughProxy = (entry: RequestLogEntry) => proxy.upstreamPorts.has(entry.remotePort);
 
