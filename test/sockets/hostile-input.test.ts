@@ -38,9 +38,7 @@ beforeAll(async () => {
   }));
 });
 
-afterAll(async () => {
-  await fake.close();
-});
+afterAll(async () => fake.close());
 
 beforeEach(() => {
   fake.setCannedAnswer('/oauth2/token', undefined);
