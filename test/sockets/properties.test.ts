@@ -81,12 +81,6 @@ const consented = async (caller: LogtoCaller = 'sign-in page') => {
   return consent;
 };
 
-/** Placeholders in generated text for the values of the run, as is and in their wire forms. */
-const forms = ['', ':url', ':form'];
-const placeholders = ['secret', 'code', 'token', 'mac'].flatMap((name) =>
-  forms.map((form) => `{${name}${form}}`),
-);
-
 /**
  * What the connector holds when Logto hands it `value`: the secret, and `value` if it is text long
  * enough to be a code or a token (shorter generated text would match the connector's own words).
@@ -95,6 +89,12 @@ const theSecretAnd = (value: unknown) => [
   clientSecret,
   ...(typeof value === 'string' && value.length >= 16 ? [value] : []),
 ];
+
+/** Placeholders in generated text for the values of the run, as is and in their wire forms. */
+const forms = ['', ':url', ':form'];
+const placeholders = ['secret', 'code', 'token', 'mac'].flatMap((name) =>
+  forms.map((form) => `{${name}${form}}`),
+);
 
 const fillIn = (body: string): string =>
   body.replace(/\{(secret|code|token|mac)(:url|:form)?\}/g, (_, name: string, form = '') => {
