@@ -1,12 +1,12 @@
 /**
  * What real networks do to connections and time, through the built connector against the fake
  * Xiaomi over loopback sockets: connections kept alive, forgotten while idle by a load balancer or
- * closed after every answer; calls that stall or stop half-way; Logto callbacks that
- * never settle. The proxy is in proxy.test.ts, the retry rule step by step in e2e.test.ts.
+ * closed after every answer; calls that stall or stop half-way; Logto callbacks that never
+ * settle. The proxy is in proxy.test.ts, the retry rule step by step in e2e.test.ts.
  */
-import { ConnectorErrorCodes } from '@logto/connector-kit';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { FakeXiaomi, FakeXiaomiOptions } from '../../fakes/xiaomi/index.ts';
