@@ -20,25 +20,25 @@ let fake: FakeXiaomi;
 /** The fake under a name no resolver knows: reachable through the proxy only. */
 let hidden: FakeXiaomi;
 let proxy: ConnectProxy;
-let dir: string;
+let configFile: string;
 
+const good = { clientId: defaultApp.clientId, clientSecret: defaultApp.clientSecret };
+
+/** lib/check.js as Node runs it on the Logto host, asking `tokenUrl` about the config `good`. */
 const run = async (
-  config: unknown,
   args: string[],
-  tokenUrl?: string,
+  tokenUrl = fake.endpoints.token,
   { node = process.execPath, env = {} }: { node?: string; env?: Record<string, string> } = {},
-) => {
-  const file = join(dir, `c${Math.random()}.json`);
-  await writeFile(file, JSON.stringify(config));
-  return new Promise<{ code: number; out: string }>((resolve) => {
+) =>
+  new Promise<{ code: number; out: string }>((resolve) => {
     execFile(
       node,
-      ['lib/check.js', '--config', file, '--timeout-ms', '3000', ...args],
+      ['lib/check.js', '--config', configFile, '--timeout-ms', '3000', ...args],
       {
         env: {
           ...process.env,
           NODE_EXTRA_CA_CERTS: certFile,
-          XIAOMI_CHECK_TOKEN_URL: tokenUrl ?? fake.endpoints.token,
+          XIAOMI_CHECK_TOKEN_URL: tokenUrl,
           ...env,
         },
       },
@@ -47,9 +47,6 @@ const run = async (
       },
     );
   });
-};
-
-const good = { clientId: defaultApp.clientId, clientSecret: defaultApp.clientSecret };
 
 beforeAll(async () => {
   fake = await startFakeXiaomi({ apps: [{ redirectUris: [callback] }] });
@@ -59,47 +56,48 @@ beforeAll(async () => {
     hostname: unresolvableHost,
   });
   proxy = await startConnectProxy();
-  dir = await mkdtemp(join(tmpdir(), 'check-'));
+  configFile = join(await mkdtemp(join(tmpdir(), 'check-')), 'config.json');
+  await writeFile(configFile, JSON.stringify(good));
 });
 afterAll(async () => Promise.all([fake.close(), hidden.close(), proxy.close()]));
+
+/** The check under Node 22, reaching the fake through Logto's outbound proxy only. */
+const runThroughProxy = async () =>
+  run(['--callback', callback], hidden.endpoints.token, {
+    node: await node22(),
+    env: { NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: proxy.url },
+  });
 
 // What each of Xiaomi's codes, no answer at all, a malformed config, the other bad callback URLs
 // and the other usage errors make it say: test/unit/check.test.ts, in memory.
 describe('lib/check.js', () => {
   it('exits 0 when the config, the callback URL and Xiaomi all agree', async () => {
-    const { code, out } = await run(good, ['--callback', callback]);
+    const { code, out } = await run(['--callback', callback]);
     expect(out).toContain('96013');
     expect(out).not.toContain(good.clientSecret);
     expect(code).toBe(0);
   });
   it('exits 3 when Xiaomi’s host name does not resolve', async () => {
-    const { code, out } = await run(good, ['--callback', callback], hidden.endpoints.token);
+    const { code, out } = await run(['--callback', callback], hidden.endpoints.token);
     expect(out).toContain('could not be reached (ENOTFOUND)');
     expect(code).toBe(3);
   });
   it('asks Xiaomi through Logto’s outbound proxy (NODE_USE_ENV_PROXY=1, Node 22)', async () => {
-    const env = { NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: proxy.url };
     const tunnels = proxy.tunnels;
-    const { code, out } = await run(good, ['--callback', callback], hidden.endpoints.token, {
-      node: await node22(),
-      env,
-    });
+    const { code, out } = await runThroughProxy();
     expect(out).toContain('96013');
     expect(code).toBe(0);
     expect(proxy.tunnels).toBeGreaterThan(tunnels);
   });
   it('exits 3 with a clear sentence when the proxy refuses the tunnel', async () => {
     proxy.refuseNext(2);
-    const { code, out } = await run(good, ['--callback', callback], hidden.endpoints.token, {
-      node: await node22(),
-      env: { NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: proxy.url },
-    });
+    const { code, out } = await runThroughProxy();
     expect(out).toMatch(/UNKNOWN: Xiaomi could not be reached \([A-Za-z_ ]+\)\. Fix: .*proxy/);
     expect(code).toBe(3);
   });
   it('exits 1 naming the callback URL Xiaomi has not registered (96010)', async () => {
     const other = 'https://logto.example/account/callback/social/abc123';
-    const { code, out } = await run(good, ['--callback', callback, '--callback', other]);
+    const { code, out } = await run(['--callback', callback, '--callback', other]);
     expect(out).toContain(`${other} as a callback URL of this app (96010)`);
     expect(out).toContain(`With ${callback}, Xiaomi refused only the made-up code (96013)`);
     expect(code).toBe(1);
@@ -108,13 +106,13 @@ describe('lib/check.js', () => {
     ['a trailing slash', 'https://logto.example/callback/abc123/', 'not a callback URL'],
     ['a query', 'https://logto.example/callback/abc123?x=1', 'not a callback URL'],
   ])('exits 1 for a callback URL with %s', async (_, url, said) => {
-    const { code, out } = await run(good, ['--connector-id', 'abc123', '--callback', url]);
+    const { code, out } = await run(['--connector-id', 'abc123', '--callback', url]);
     expect(out).toContain(said);
     expect(out).toContain('Fix:');
     expect(code).toBe(1);
   });
   it('exits 2 with the usage on an unknown flag', async () => {
-    const { code, out } = await run(good, ['--callback', callback, '--bogus', 'x']);
+    const { code, out } = await run(['--callback', callback, '--bogus', 'x']);
     expect(out).toContain('usage: check.js');
     expect(code).toBe(2);
   });

@@ -6,7 +6,7 @@
  * or 13; those about decoding and mapping alone (values of the wrong type, emails, phones) are
  * reproduced by test/unit/. docs/security.md states the rules.
  */
-import { ConnectorErrorCodes, socialUserInfoGuard } from '@logto/connector-kit';
+import { ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { tokenPrefix, type FakeXiaomi } from '../../fakes/xiaomi/index.ts';
@@ -14,17 +14,9 @@ import {
   auditLogError,
   everywhere,
   messageShownToUser,
-  type Connector,
   type LogtoHost,
 } from '../../fakes/logto-host/logto-host.ts';
-import {
-  consentTo,
-  failureOf,
-  knownProfileFields,
-  nested,
-  signIn,
-  startSignIns,
-} from './sign-in.ts';
+import { consentTo, failureOf, signIn, startSignIns } from './sign-in.ts';
 
 // Base64 like a real AppSecret, so that its URL- and form-encoded forms differ from it.
 const clientSecret = 'iNb/7vbs+Qw9xK2mPq0Zr8Tu==';
@@ -35,30 +27,24 @@ const secrets = [clientSecret, accessToken, macKey];
 
 let fake: FakeXiaomi;
 let redirectUri: string;
-let config: Record<string, unknown>;
 let getConfig: () => Promise<unknown>;
-let connector: Connector;
 let logto: LogtoHost;
 
 beforeAll(async () => {
-  ({ fake, connector, logto, redirectUri } = await startSignIns({
+  ({ fake, logto, redirectUri } = await startSignIns({
     connectorId: 'xiaomi-hostile',
     app: { clientSecret },
     getConfig: async () => getConfig(),
   }));
 });
 
-afterAll(async () => {
-  await fake.close();
-});
+afterAll(async () => fake.close());
 
 beforeEach(() => {
-  for (const path of ['/oauth2/token', '/user/profile', '/user/openIdV2', '/user/phoneAndEmail']) {
-    fake.setCannedAnswer(path, undefined);
-  }
-  fake.setUser({ phone: '+8613800138000', email: 'leijun@example.com' });
+  fake.setCannedAnswer('/oauth2/token', undefined);
+  fake.setCannedAnswer('/user/profile', undefined);
   fake.clearLog();
-  config = { clientId: fake.app.clientId, clientSecret, scope: '1', redirectUri };
+  const config = { clientId: fake.app.clientId, clientSecret, scope: '1', redirectUri };
   getConfig = async () => config;
 });
 
@@ -69,57 +55,12 @@ const cannedToken = (fields: Record<string, unknown>) =>
     contentType: 'text/html',
   });
 
-const goodToken = { access_token: accessToken, mac_key: macKey, scope: '1 3 4 6' };
-
-const cannedProfile = (body: unknown, status = 200) =>
-  fake.setCannedAnswer('/user/profile', {
-    status,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-
-const callsTo = (path: string) => fake.requestLog.filter((entry) => entry.path === path).length;
-
-describe('what Xiaomi echoes never reaches an error unredacted', () => {
-  it('a refresh answer whose error field carries the refresh token keeps it out of the error', async () => {
-    const { attempt, query } = await consentTo(logto);
-    const { tokenResponse } = await logto.finishKeepingTokens(attempt, query);
-    const refreshToken = tokenResponse!.refresh_token!;
-    cannedToken({ error: `bad refresh_token ${refreshToken}` });
-    const error = await failureOf(connector.getAccessTokenByRefreshToken!(refreshToken), [
-      ...secrets,
-      refreshToken,
-    ]);
-    expect(error.data).toMatchObject({ step: 'refresh' });
-    expect(error.data).not.toHaveProperty('xiaomiCode');
-  });
-
-  it('a token answer whose error field carries the client secret keeps it out of the error', async () => {
-    const { attempt, query } = await consentTo(logto);
-    cannedToken({
-      error: `invalid request: client_secret=${clientSecret} code=${query['code']!}`,
-      error_description: `client_secret=${clientSecret}`,
-    });
-    const error = await failureOf(logto.finish(attempt, query), [...secrets, query['code']!]);
-    expect(error.data).not.toHaveProperty('xiaomiCode');
-    expect(error.data).toMatchObject({ xiaomiDescription: 'client_secret=[redacted]' });
-  });
-
-  it('an Open API code carrying the access token keeps it out of the error', async () => {
-    cannedToken(goodToken);
-    cannedProfile({ result: 'error', code: `bad token ${accessToken}`, description: accessToken });
-    const error = await failureOf(signIn(logto), secrets);
-    expect(error.data).toMatchObject({ step: 'profile', xiaomiDescription: '[redacted]' });
-    expect(error.data).not.toHaveProperty('xiaomiCode');
-  });
-
-  it('a description full of invisible and direction-changing characters is quoted on one plain line', async () => {
-    const { attempt, query } = await consentTo(logto);
-    cannedToken({ error: 96002, error_description: 'a\u202eb\u200bc\u0000d\ne' });
-    const error = await failureOf(logto.finish(attempt, query), secrets);
-    expect(error.data).toMatchObject({ xiaomiDescription: 'abc d e' });
-  });
-});
-
+// What Xiaomi echoes (the secret, the code, the tokens, in every wire form, in any field) never
+// reaching an error: properties.test.ts, whatever the token endpoint and the Open API answer, and
+// test/unit/token-exchange, open-api and token-storage.test.ts. Values of the wrong type (a numeric
+// access_token, an error or code of true, a code sent as a string) and masked, invisible or
+// doubled emails and phones of no certain country are decoding and mapping: test/unit/xiaomi,
+// open-api and user-info.test.ts.
 describe('a crafted callback link', () => {
   const scam = 'Your Xiaomi account is locked. Call +1-800-555-0100 to unlock it. ';
 
@@ -134,7 +75,7 @@ describe('a crafted callback link', () => {
     expect(error.message.length).toBeLessThan(2048);
     expect(everywhere(error)).not.toContain('locked');
     expect(everywhere(error)).not.toContain('800');
-    expect(callsTo('/oauth2/token')).toBe(0);
+    expect(fake.requestLog.some((entry) => entry.path === '/oauth2/token')).toBe(false);
   });
 
   it('with a real Xiaomi code keeps the code for the admin and drops the description', async () => {
@@ -148,72 +89,17 @@ describe('a crafted callback link', () => {
   });
 });
 
-describe('rawData', () => {
-  it('of a profile nested 1,500 levels deep is flat, and passes the guard Logto applies', async () => {
-    cannedToken(goodToken);
-    cannedProfile({
-      result: 'ok',
-      code: 0,
-      data: { unionId: 'u-deep', miliaoNick: 'Deep', deep: nested(1500) },
-    });
-    const userInfo = await signIn(logto);
-    expect(socialUserInfoGuard.safeParse(userInfo).success).toBe(true);
-    expect(userInfo.rawData).toEqual({ unionId: 'u-deep', miliaoNick: 'Deep' });
-  });
-
-  it('holds only the fields this connector knows, each a bounded string, from a 60 KB profile', async () => {
-    cannedToken(goodToken);
-    cannedProfile({
-      result: 'ok',
-      code: 0,
-      data: {
-        unionId: 'u-big',
-        miliaoNick: 'n'.repeat(20_000),
-        miliaoIcon: `https://cdn.example.com/${'i'.repeat(20_000)}`,
-        miliaoIcon_75: 'https://cdn.example.com/75.jpg',
-        padding: 'p'.repeat(20_000),
-        list: Array.from({ length: 100 }, (_, index) => index),
-      },
-    });
-    const userInfo = await signIn(logto);
-    expect(userInfo.rawData).toEqual({
-      unionId: 'u-big',
-      miliaoIcon_75: 'https://cdn.example.com/75.jpg',
-    });
-    for (const [key, value] of Object.entries(userInfo.rawData as Record<string, unknown>)) {
-      expect(knownProfileFields.has(key)).toBe(true);
-      expect(typeof value === 'string' && value.length <= 1024).toBe(true);
-    }
-  });
-
-  const huge = {
-    result: 'ok',
-    code: 0,
-    data: { unionId: 'u-huge', padding: 'p'.repeat(1_000_000) },
-  };
-  it.each([
-    ['of 1 MB', JSON.stringify(huge), 'whole'],
-    // Filler after it, without end: a connector that read the whole answer would never finish.
-    [
-      'that never ends',
-      '{"result":"ok","code":0,"data":{"unionId":"u-huge","padding":"',
-      'endless',
-    ],
-  ] as const)(
-    'never comes from an answer %s: the answer is cut off at 64 KiB, before it is parsed',
-    async (_, body, ends) => {
-      cannedToken(goodToken);
-      fake.setCannedAnswer('/user/profile', { status: 200, body, ends });
-      const error = await failureOf(signIn(logto), secrets);
-      expect(error.data).toMatchObject({ step: 'profile' });
-      expect((error.data as { hint: string }).hint).toContain('answer too large');
-    },
-  );
+// A deep or large profile in rawData: properties.test.ts, whatever the Open API answers; a whole
+// answer over 64 KiB: http.test.ts.
+it('rawData never comes from an answer that never ends: it is cut off at 64 KiB, before it is parsed', async () => {
+  cannedToken({ access_token: accessToken, mac_key: macKey, scope: '1' });
+  // Filler after it, without end: a connector that read the whole answer would never finish.
+  const body = '{"result":"ok","code":0,"data":{"unionId":"u-huge","padding":"';
+  fake.setCannedAnswer('/user/profile', { status: 200, body, ends: 'endless' });
+  const error = await failureOf(signIn(logto), secrets);
+  expect(error.data).toMatchObject({ step: 'profile' });
+  expect((error.data as { hint: string }).hint).toContain('answer too large');
 });
-
-// Values of the wrong type (a numeric access_token, an error or code of true, a code sent as a
-// string) and masked, invisible or doubled emails and phones of no certain country are decoding
-// and mapping: test/unit/xiaomi.test.ts, open-api.test.ts and user-info.test.ts.
 
 describe('an unexpected failure', () => {
   it('keeps its cause out of data and the browser, on the error (non-enumerable) and, redacted, in the server log', async () => {
@@ -245,9 +131,8 @@ describe('an unexpected failure', () => {
 
 describe('what the user reads and what the admin reads', () => {
   it('the end user reads the connector’s sentence under Logto’s prefix, nothing Xiaomi said', async () => {
-    const { attempt, query } = await consentTo(logto);
     cannedToken({ error: 96002, error_description: 'missing parameter' });
-    const error = await failureOf(logto.finish(attempt, query), secrets);
+    const error = await failureOf(signIn(logto), secrets);
     expect(error.code).toBe(ConnectorErrorCodes.General);
     expect(messageShownToUser(error)).toBe(
       'Error occurred in connector: Xiaomi could not complete the sign-in. Please try again.',
@@ -255,9 +140,8 @@ describe('what the user reads and what the admin reads', () => {
   });
 
   it('the admin finds the step, Xiaomi’s code and name, what Xiaomi said and the fix in the audit log', async () => {
-    const { attempt, query } = await consentTo(logto);
     cannedToken({ error: 96003, error_description: 'client mismatch' });
-    const error = await failureOf(logto.finish(attempt, query), secrets);
+    const error = await failureOf(signIn(logto), secrets);
     expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
     const { message } = auditLogError(error);
     for (const detail of [
@@ -270,5 +154,11 @@ describe('what the user reads and what the admin reads', () => {
       expect(message).toContain(detail);
     }
     expect(messageShownToUser(error)).toBe("The connector's config is invalid.");
+  });
+
+  it('a description full of invisible and direction-changing characters is quoted on one plain line', async () => {
+    cannedToken({ error: 96002, error_description: 'a\u202eb\u200bc\u0000d\ne' });
+    const error = await failureOf(signIn(logto), secrets);
+    expect(error.data).toMatchObject({ xiaomiDescription: 'abc d e' });
   });
 });

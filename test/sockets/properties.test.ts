@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { userMessages } from '../../src/errors.ts';
+import { xiaomiErrorTable } from '../../src/xiaomi-answers.ts';
 import { createXiaomiConnector } from '../../src/index.ts';
 
 import type { FakeXiaomi } from '../../fakes/xiaomi/index.ts';
@@ -35,7 +36,7 @@ let logto: LogtoHost;
 const clientSecret = 'iNb/7vbs+Qw9xK2mPq0Zr8Tu==';
 const accessToken = 'V3_property-access/token+0123=';
 const macKey = 'property-mac/key+4567=';
-const config = { clientId: '', clientSecret: '', scope: '1 3 4 6', redirectUri };
+const config = { clientId: '', clientSecret, scope: '1 3 4 6', redirectUri };
 /** The values of the current run that must never reach an error, in any form. */
 let sensitive: string[] = [];
 /** The authorization code of the current run. */
@@ -49,7 +50,6 @@ beforeAll(async () => {
     apps: [{ redirectUris: [redirectUri, accountCenterUri], clientSecret }],
   });
   config.clientId = fake.app.clientId;
-  config.clientSecret = fake.app.clientSecret;
   connector = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs })({
     getConfig: async () => config,
   });
@@ -81,37 +81,40 @@ const consented = async (caller: LogtoCaller = 'sign-in page') => {
   return consent;
 };
 
-/** Placeholders in generated text for the values of the run, as is and in their wire forms. */
-const placeholders = [
-  '{secret}',
-  '{secret:url}',
-  '{secret:form}',
-  '{code}',
-  '{code:url}',
-  '{token}',
-  '{token:url}',
-  '{mac}',
+/**
+ * What the connector holds when Logto hands it `value`: the secret, and `value` if it is text long
+ * enough to be a code or a token (shorter generated text would match the connector's own words).
+ */
+const theSecretAnd = (value: unknown) => [
+  clientSecret,
+  ...(typeof value === 'string' && value.length >= 16 ? [value] : []),
 ];
 
+/** Placeholders in generated text for the values of the run, as is and in their wire forms. */
+const forms = ['', ':url', ':form'];
+const placeholders = ['secret', 'code', 'token', 'mac'].flatMap((name) =>
+  forms.map((form) => `{${name}${form}}`),
+);
+
 const fillIn = (body: string): string =>
-  body.replace(/\{(secret|code|token|mac)(?::(url|form))?\}/g, (_, name: string, form?: string) => {
+  body.replace(/\{(secret|code|token|mac)(:url|:form)?\}/g, (_, name: string, form = '') => {
     const value = { secret: clientSecret, code, token: accessToken, mac: macKey }[name] ?? '';
-    const [raw, url, formEncoded] = wireForms(value);
-    return (form === 'url' ? url : form === 'form' ? formEncoded : raw)!;
+    return wireForms(value)[forms.indexOf(form)]!;
   });
 
 const expectNoSensitive = (text: string) => {
-  for (const value of sensitive.filter((value) => value !== '')) {
-    for (const form of wireForms(value)) {
-      expect(text).not.toContain(form);
-    }
+  for (const form of sensitive.filter((value) => value !== '').flatMap(wireForms)) {
+    expect(text).not.toContain(form);
   }
 };
 
 const userTexts = new Set<string>(Object.values(userMessages));
 
 /** A ConnectorError Logto can show: a known user text, a plain Xiaomi code, bounded, no secret. */
-const expectSafeError = (error: ConnectorError) => {
+const expectSafeError = (error: unknown): ConnectorError => {
+  if (!(error instanceof ConnectorError)) {
+    throw new Error(`not a ConnectorError: ${String(error)}`);
+  }
   const data = error.data as { errorDescription?: unknown; xiaomiCode?: unknown };
   expect(userTexts.has(data.errorDescription as string), String(data.errorDescription)).toBe(true);
   expect(
@@ -122,46 +125,37 @@ const expectSafeError = (error: ConnectorError) => {
   const leaked = JSON.stringify(data) + error.message;
   expect(leaked.length).toBeLessThan(4096);
   expectNoSensitive(leaked);
+  return error;
 };
 
-type Settled = { userInfo: SocialUserInfo } | { error: ConnectorError };
 let successes = 0;
 
 /** Runs one sign-in step and fails the property on anything but the two allowed outcomes. */
-const settle = async (run: () => Promise<SocialUserInfo>): Promise<Settled> => {
+const settle = async (run: () => Promise<SocialUserInfo>) => {
   const begin = Date.now();
-  let settled: Settled;
-  try {
-    settled = { userInfo: await run() };
-  } catch (error: unknown) {
-    if (!(error instanceof ConnectorError)) {
-      throw new Error(`not a ConnectorError: ${String(error)}`);
-    }
-    settled = { error };
-  }
+  const userInfo = await run().catch((error: unknown) => {
+    expectSafeError(error);
+  });
   expect(Date.now() - begin).toBeLessThan(timeoutMs + 500);
-  if ('userInfo' in settled) {
-    successes++;
-    const { userInfo } = settled;
-    expect(socialUserInfoGuard.safeParse(userInfo).success).toBe(true);
-    expect(userInfo.id.trim()).not.toBe('');
-    // Flat, known and bounded: Logto keeps rawData in its audit log and on the user.
-    for (const [key, value] of Object.entries(userInfo.rawData as Record<string, unknown>)) {
-      expect(knownProfileFields.has(key), key).toBe(true);
-      expect(typeof value === 'string' && value.length <= 1024, key).toBe(true);
-    }
-    // Logto links accounts by these, so they are real addresses or absent.
-    const { email, phone } = userInfo;
-    expect(
-      email === undefined ||
-        /^[A-Za-z0-9!#$%&'+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/.test(email),
-    ).toBe(true);
-    expect(phone === undefined || /^[1-9]\d{6,14}$/.test(phone)).toBe(true);
-    expectNoSensitive(JSON.stringify(userInfo));
-  } else {
-    expectSafeError(settled.error);
+  if (!userInfo) {
+    return;
   }
-  return settled;
+  successes++;
+  expect(socialUserInfoGuard.safeParse(userInfo).success).toBe(true);
+  expect(userInfo.id.trim()).not.toBe('');
+  // Flat, known and bounded: Logto keeps rawData in its audit log and on the user.
+  for (const [key, value] of Object.entries(userInfo.rawData as Record<string, unknown>)) {
+    expect(knownProfileFields.has(key), key).toBe(true);
+    expect(typeof value === 'string' && value.length <= 1024, key).toBe(true);
+  }
+  // Logto links accounts by these, so they are real addresses or absent.
+  const { email, phone } = userInfo;
+  expect(
+    email === undefined ||
+      /^[A-Za-z0-9!#$%&'+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/.test(email),
+  ).toBe(true);
+  expect(phone === undefined || /^[1-9]\d{6,14}$/.test(phone)).toBe(true);
+  expectNoSensitive(JSON.stringify(userInfo));
 };
 
 const text = fc.oneof(
@@ -188,38 +182,18 @@ const hostileText = fc.oneof(
 const hostileCode = fc.oneof(
   scalar,
   hostileText,
-  fc.constantFrom(
-    96001,
-    96002,
-    96003,
-    96008,
-    96009,
-    96012,
-    96013,
-    '96008',
-    ' 96012 ',
-    'invalid_client',
-  ),
-  fc.constant(true),
+  fc.constantFrom(...Object.keys(xiaomiErrorTable).map(Number)),
+  fc.constantFrom('96008', ' 96012 ', 'invalid_client', true),
   fc.array(scalar, { maxLength: 3 }),
   fc.dictionary(fc.string(), scalar, { maxKeys: 3 }),
 );
 const deep = fc.integer({ min: 1, max: 2000 }).map(nested);
 /** Masks that are not `*`, invisible characters, lists, quotes, and numbers of no certain country. */
 const lookalikes = fc.constantFrom(
-  'a••••@mi.com',
-  'a…@mi.com',
-  'a＊＊＊@mi.com',
-  'a∗∗@mi.com',
-  'lei\u200bjun@example.com',
-  'lei\u0000jun@example.com',
-  'lei\u202ejun@example.com',
-  'victim@example.com,x',
-  '"q"@x.com',
-  '14155552671',
-  '13800138000',
-  '138\u200b0013 8000',
-  '+８６13800138000',
+  ...['••••', '…', '＊＊＊', '∗∗'].map((mask) => `a${mask}@mi.com`),
+  ...['\u200b', '\u0000', '\u202e'].map((hidden) => `lei${hidden}jun@example.com`),
+  ...['victim@example.com,x', '"q"@x.com', '14155552671', '13800138000'],
+  ...['138\u200b0013 8000', '+８６13800138000'],
 );
 
 describe('callback data', () => {
@@ -244,11 +218,7 @@ describe('callback data', () => {
               {
                 code: fc.constant('<valid>'),
                 state: fc.constantFrom('prop-state', 'prop-state', 'other-state'),
-                redirectUri: fc.constantFrom(
-                  redirectUri,
-                  redirectUri,
-                  'http://127.0.0.1/elsewhere',
-                ),
+                redirectUri: fc.constantFrom(redirectUri, redirectUri, 'http://127.0.0.1/other'),
                 extra: scalar,
               },
               { requiredKeys: ['code'] },
@@ -264,20 +234,10 @@ describe('callback data', () => {
             // No sign-in started here: what each caller's storage then holds.
             attempt.storage.connectorSession = caller === 'account center' ? {} : undefined;
           }
-          const callback =
-            typeof data === 'object' &&
-            data !== null &&
-            (data as { code?: unknown }).code === '<valid>'
-              ? { ...data, code: query['code'] }
-              : data;
+          const valid = (data as { code?: unknown } | null)?.code === '<valid>';
+          const callback = valid ? { ...(data as object), code: query['code'] } : data;
           const hostile = JSON.parse(fillIn(JSON.stringify(callback) ?? 'null')) as unknown;
-          // What the connector holds: the secret, and the code when one is posted (generated
-          // text too short to be a code would match the connector's own words).
-          const posted = (hostile as { code?: unknown } | null)?.code;
-          sensitive = [
-            clientSecret,
-            ...(typeof posted === 'string' && posted.length >= 16 ? [posted] : []),
-          ];
+          sensitive = theSecretAnd((hostile as { code?: unknown } | null)?.code);
           // Apps that drive Logto's experience API post whatever they like as connectorData.
           await settle(async () =>
             connector.getUserInfo(
@@ -298,10 +258,7 @@ const status = fc.oneof(
   { arbitrary: fc.constantFrom(201, 302, 400, 401, 403, 404, 429, 500, 502, 503), weight: 1 },
 );
 
-const jsonLike: fc.Arbitrary<unknown> = fc.oneof(
-  fc.jsonValue(),
-  fc.dictionary(fc.string(), scalar),
-);
+const jsonLike = fc.oneof(fc.jsonValue(), fc.dictionary(fc.string(), scalar));
 
 const tokenBody = fc.oneof(
   text,
@@ -374,6 +331,7 @@ const profileData = fc.record(
   },
   { requiredKeys: ['unionId'] },
 );
+const openIdData = fc.record({ openid: scalar }, { requiredKeys: [] });
 const phoneAndEmailData = fc.record(
   {
     phone: fc.oneof(
@@ -407,21 +365,18 @@ describe('Xiaomi’s answers', () => {
   it('whatever the Open API answers, the outcome is a valid user info or a ConnectorError', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.tuple(status, envelope(profileData)),
-        fc.tuple(status, envelope(fc.record({ openid: scalar }, { requiredKeys: [] }))),
-        fc.tuple(status, envelope(phoneAndEmailData)),
-        async (profile, openId, phoneAndEmail) => {
+        fc.record({
+          '/user/profile': fc.tuple(status, envelope(profileData)),
+          '/user/openIdV2': fc.tuple(status, envelope(openIdData)),
+          '/user/phoneAndEmail': fc.tuple(status, envelope(phoneAndEmailData)),
+        }),
+        async (answers) => {
           const { attempt, query } = await consented();
           // A token Xiaomi's answers below can echo back.
           fake.setCannedAnswer('/oauth2/token', {
             status: 200,
             body: `${tokenPrefix}${JSON.stringify({ access_token: accessToken, mac_key: macKey, scope: '1 3 4 6' })}`,
           });
-          const answers = {
-            '/user/profile': profile,
-            '/user/openIdV2': openId,
-            '/user/phoneAndEmail': phoneAndEmail,
-          };
           for (const [path, [answerStatus, body]] of Object.entries(answers)) {
             fake.setCannedAnswer(path, { status: answerStatus, body: fillIn(body) });
           }
@@ -443,31 +398,17 @@ describe('token refresh', () => {
           const usable =
             typeof refreshToken === 'string' &&
             /^[\x21-\x7e](?:[\x20-\x7e]{0,4094}[\x21-\x7e])?$/.test(refreshToken);
-          // Generated text too short to be a token would match the connector's own words.
-          sensitive = [
-            clientSecret,
-            ...(typeof refreshToken === 'string' && refreshToken.length >= 16
-              ? [refreshToken]
-              : []),
-          ];
+          sensitive = theSecretAnd(refreshToken);
           fake.clearLog();
-          const error: unknown = await connector.getAccessTokenByRefreshToken!(
-            refreshToken as string,
-          ).then(
+          const error = await connector.getAccessTokenByRefreshToken!(refreshToken as string).then(
             () => undefined,
-            (caught: unknown) => caught,
+            expectSafeError,
           );
-          if (error !== undefined) {
-            if (!(error instanceof ConnectorError)) {
-              throw new Error(`not a ConnectorError: ${String(error)}`);
-            }
-            expectSafeError(error);
+          if (error) {
             expect(error.data).toMatchObject({ step: 'refresh' });
           }
           if (!usable) {
-            expect((error as ConnectorError | undefined)?.code).toBe(
-              ConnectorErrorCodes.InvalidRequestParameters,
-            );
+            expect(error?.code).toBe(ConnectorErrorCodes.InvalidRequestParameters);
           }
           expect(fake.requestLog.map((entry) => entry.path)).toEqual(
             usable ? ['/oauth2/token'] : [],

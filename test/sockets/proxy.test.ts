@@ -31,6 +31,8 @@ let named: Job['endpoints'];
 /** The same fake as `https://127.0.0.1:<port>`: reachable directly. */
 let direct: Job['endpoints'];
 let config: Record<string, unknown>;
+/** What a self-hoster sets to send Logto's outbound calls through the proxy. */
+let proxied: Record<string, string>;
 
 beforeAll(async () => {
   fake = await startFakeXiaomi({
@@ -39,13 +41,11 @@ beforeAll(async () => {
     hostname: unresolvableHost,
   });
   proxy = await startConnectProxy();
+  proxied = { NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: proxy.url };
   named = fake.endpoints;
-  const loopback = (url: string) => url.replace(unresolvableHost, '127.0.0.1');
-  direct = {
-    authorize: loopback(named.authorize),
-    token: loopback(named.token),
-    openApi: loopback(named.openApi),
-  };
+  direct = Object.fromEntries(
+    Object.entries(named).map(([key, url]) => [key, url.replace(unresolvableHost, '127.0.0.1')]),
+  ) as Job['endpoints'];
   config = {
     clientId: fake.app.clientId,
     clientSecret: fake.app.clientSecret,
@@ -54,9 +54,7 @@ beforeAll(async () => {
   };
 });
 
-afterAll(async () => {
-  await Promise.all([fake.close(), proxy.close()]);
-});
+afterAll(async () => Promise.all([fake.close(), proxy.close()]));
 
 beforeEach(() => {
   fake.clearLog();
@@ -106,17 +104,14 @@ const runConnector = async (
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Run;
 };
 
-const xiaomiCalls = (): RequestLogEntry[] =>
+const xiaomiCalls = () =>
   fake.requestLog.filter((entry) => entry.target === 'token' || entry.target === 'openApi');
 const throughProxy = (entry: RequestLogEntry) => proxy.upstreamPorts.has(entry.remotePort);
 
 describe('Logto’s outbound proxy, as Node itself honours it', () => {
   it('with NODE_USE_ENV_PROXY=1, every Xiaomi call goes through HTTPS_PROXY, on kept-alive tunnels', async () => {
     const codes = await mint(5);
-    const run = await runConnector(
-      { NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: proxy.url },
-      { endpoints: named, codes },
-    );
+    const run = await runConnector(proxied, { endpoints: named, codes });
     expect(run.node).toMatch(/^v22\./);
     expect(run.signIns).toEqual(Array(5).fill({ ok: true, id: fake.user.unionId }));
     const calls = xiaomiCalls();
@@ -144,7 +139,7 @@ describe('Logto’s outbound proxy, as Node itself honours it', () => {
     const codes = await mint(2);
     // The token exchange under the fake's own name, the Open API at 127.0.0.1, which NO_PROXY lists.
     const run = await runConnector(
-      { NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1' },
+      { ...proxied, NO_PROXY: '127.0.0.1' },
       { endpoints: { ...named, openApi: direct.openApi }, codes, fetch: named.token },
     );
     expect(run.signIns).toEqual(Array(2).fill({ ok: true, id: fake.user.unionId }));
@@ -160,8 +155,7 @@ describe('Logto’s outbound proxy, as Node itself honours it', () => {
 
   it('a refresh whose tunnel the proxy refused is tried again, since Xiaomi never saw it', async () => {
     const [code] = await mint(1);
-    const env = { NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: proxy.url };
-    const signedIn = await runConnector(env, {
+    const signedIn = await runConnector(proxied, {
       endpoints: named,
       codes: [code!],
       keepTokens: true,
@@ -170,7 +164,7 @@ describe('Logto’s outbound proxy, as Node itself honours it', () => {
     fake.clearLog();
     proxy.reset();
     proxy.refuseNext(1);
-    const run = await runConnector(env, { endpoints: named, refreshTokens: [refreshToken] });
+    const run = await runConnector(proxied, { endpoints: named, refreshTokens: [refreshToken] });
     expect(run.refreshes).toEqual([{ ok: true, refreshToken: expect.any(String) }]);
     expect(proxy.refused).toBe(1);
     expect(fake.requestLog.filter((entry) => entry.target === 'token')).toHaveLength(1);
@@ -180,11 +174,7 @@ describe('Logto’s outbound proxy, as Node itself honours it', () => {
     'Node versions without proxy support ignore the variables, as their own clients do',
     async () => {
       const codes = await mint(1);
-      const run = await runConnector(
-        { NODE_USE_ENV_PROXY: '1', HTTPS_PROXY: proxy.url },
-        { endpoints: direct, codes },
-        process.execPath,
-      );
+      const run = await runConnector(proxied, { endpoints: direct, codes }, process.execPath);
       expect(run.node).toBe(process.version);
       expect(run.signIns).toEqual([{ ok: true, id: fake.user.unionId }]);
       expect(fake.requestLog.some(throughProxy)).toBe(false);
