@@ -102,15 +102,6 @@ describe('lib/check.js', () => {
     expect(out).toContain(`With ${callback}, Xiaomi refused only the made-up code (96013)`);
     expect(code).toBe(1);
   });
-  it.each([
-    ['a trailing slash', 'https://logto.example/callback/abc123/', 'not a callback URL'],
-    ['a query', 'https://logto.example/callback/abc123?x=1', 'not a callback URL'],
-  ])('exits 1 for a callback URL with %s', async (_, url, said) => {
-    const { code, out } = await run(['--connector-id', 'abc123', '--callback', url]);
-    expect(out).toContain(said);
-    expect(out).toContain('Fix:');
-    expect(code).toBe(1);
-  });
   it('exits 2 with the usage on an unknown flag', async () => {
     const { code, out } = await run(['--callback', callback, '--bogus', 'x']);
     expect(out).toContain('usage: check.js');

@@ -1,8 +1,8 @@
 /**
  * What real networks do to connections and time, through the built connector against the fake
  * Xiaomi over loopback sockets: connections kept alive, forgotten while idle by a load balancer or
- * closed after every answer; calls that stall or stop half-way; Logto callbacks that never
- * settle. The proxy is in proxy.test.ts, the retry rule step by step in e2e.test.ts.
+ * closed after every answer; calls that stall or stop half-way. Logto's own callbacks that never
+ * settle: test/unit/retries.test.ts. The proxy is in proxy.test.ts, the retry rule step by step in e2e.test.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -172,34 +172,4 @@ describe('time', () => {
     expect(userInfo).toMatchObject({ id: fake.user.unionId, email: fake.user.email });
     expect(userInfo.rawData).toHaveProperty('openId');
   });
-
-  // The same for getUserInfo's getConfig and getSession: test/unit/retries.test.ts.
-  it.each(['getConfig', 'setSession'] as const)(
-    'a getAuthorizationUri whose %s never settles fails with general within the bound',
-    async (call) => {
-      // What Logto does when its database hangs: the callback's promise never settles.
-      const never = async () => new Promise<never>(() => undefined);
-      const { connector, redirectUri } = await setUp(
-        {},
-        { timeoutMs: 300, ...(call === 'getConfig' && { getConfig: never }) },
-      );
-      const begin = Date.now();
-      const error = await failureOf(
-        connector.getAuthorizationUri(
-          {
-            state: 's',
-            redirectUri,
-            connectorId,
-            connectorFactoryId: connector.metadata.id,
-            jti: 'j',
-            headers: {},
-          },
-          call === 'setSession' ? never : async () => undefined,
-        ),
-      );
-      expect(Date.now() - begin).toBeLessThan(300 + 300);
-      expect(error.code).toBe(ConnectorErrorCodes.General);
-      expect(JSON.stringify(error.data)).toContain(`${call} in time`);
-    },
-  );
 });

@@ -2,6 +2,7 @@ import type { ConnectorSession } from '@logto/connector-kit';
 import { describe, expect, it, vi } from 'vitest';
 
 import {
+  authorizationRequest,
   baseConfig,
   clientId,
   expectConnectorError,
@@ -11,20 +12,11 @@ import {
 } from './fixtures.ts';
 import { MemoryXiaomi } from './memory-xiaomi.ts';
 
-const payload = {
-  state: 'state-1',
-  redirectUri,
-  connectorId: 'abc123',
-  connectorFactoryId: 'xiaomi-universal-plus',
-  jti: 'jti-1',
-  headers: {},
-};
-
 const authorize = async (config: unknown, scope?: string) => {
   const connector = await makeConnector(new MemoryXiaomi(), config);
   const saved: ConnectorSession[] = [];
   const uri = await connector.getAuthorizationUri(
-    { ...payload, ...(scope === undefined ? {} : { scope }) },
+    { ...authorizationRequest, ...(scope === undefined ? {} : { scope }) },
     async (session) => {
       saved.push(session);
     },
@@ -76,7 +68,7 @@ describe('getAuthorizationUri', () => {
     const connector = await makeConnector(new MemoryXiaomi(), baseConfig);
     const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const cause = new Error('session store down');
-    const failure = connector.getAuthorizationUri(payload, async () => {
+    const failure = connector.getAuthorizationUri(authorizationRequest, async () => {
       throw cause;
     });
     const data = await expectConnectorError(failure, 'general');
@@ -88,7 +80,9 @@ describe('getAuthorizationUri', () => {
 
   it('builds the URL where Logto’s "my account" API passes notImplemented as setSession', async () => {
     const connector = await makeConnector(new MemoryXiaomi(), baseConfig);
-    const url = new URL(await connector.getAuthorizationUri(payload, throwingGetSession));
+    const url = new URL(
+      await connector.getAuthorizationUri(authorizationRequest, throwingGetSession),
+    );
     expect(url.searchParams.get('state')).toBe('state-1');
   });
 });

@@ -121,6 +121,8 @@ describe('the self-check', () => {
       'not a callback URL',
     ],
     ['a fragment', 'https://auth.example.com/callback/abc123#x', 'not a callback URL'],
+    ['a trailing slash', 'https://auth.example.com/callback/abc123/', 'not a callback URL'],
+    ['a query', 'https://auth.example.com/callback/abc123?x=1', 'not a callback URL'],
     ['plain http', 'http://auth.example.com/callback/abc123', 'not https'],
     [
       'another connector',

@@ -5,22 +5,12 @@ import { describe, expect, it } from 'vitest';
 
 import { parseConfig } from '../../src/config.ts';
 import { createXiaomiConnector } from '../../src/index.ts';
-import { answeringSignIn, baseConfig, callback, expectConnectorError } from './fixtures.ts';
-import { redirectUri, signIn } from './fixtures.ts';
+import { answeringSignIn, authorizationRequest, baseConfig, callback } from './fixtures.ts';
+import { expectConnectorError, signIn } from './fixtures.ts';
 
 const authorizationUrl = async (getConfig: () => Promise<unknown>) => {
   const connector = await createXiaomiConnector({ send: answeringSignIn().send })({ getConfig });
-  const url = await connector.getAuthorizationUri(
-    {
-      state: 'state-1',
-      redirectUri,
-      connectorId: 'xiaomi',
-      connectorFactoryId: 'xiaomi',
-      jti: 'j',
-      headers: {},
-    },
-    async () => undefined,
-  );
+  const url = await connector.getAuthorizationUri(authorizationRequest, async () => undefined);
   return new URL(url).searchParams;
 };
 

@@ -140,6 +140,16 @@ export const expectConnectorError = async (promise: Promise<unknown>, code: stri
   return data;
 };
 
+/** What Logto passes to getAuthorizationUri. */
+export const authorizationRequest = {
+  state: 'state-1',
+  redirectUri,
+  connectorId: 'abc123',
+  connectorFactoryId: 'xiaomi-universal-plus',
+  jti: 'jti-1',
+  headers: {},
+};
+
 /** What Logto's sign-in page posts: it checks `state` itself and leaves it out. */
 export const callback = { redirectUri, code: authorizationCode };
 /** What Logto's account center posts: every query parameter, `state` included. */

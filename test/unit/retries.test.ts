@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createXiaomiConnector } from '../../src/index.ts';
 
 import {
+  authorizationRequest,
   baseConfig,
   callback,
   envelope,
@@ -114,25 +115,30 @@ describe('the time an operation may take', () => {
     expect(data.hint).toContain('timed out');
   });
 
+  // What Logto does when its database hangs: the callback's promise never settles.
   const never = async () => new Promise<never>(() => undefined);
   it.each([
-    ['getConfig', never, signInSession],
-    ['getSession', async () => baseConfig, never],
-  ])(
-    'bounds Logto’s own %s, and names the configured bound',
-    async (name, getConfig, getSession) => {
-      const xiaomi = new MemoryXiaomi();
-      const connector = await createXiaomiConnector({ send: xiaomi.send, timeoutMs: 250 })({
-        getConfig,
-      });
-      const data = await expectConnectorError(
-        connector.getUserInfo(callback, getSession),
-        'general',
-      );
-      expect(data.hint).toContain(`${name} in time (the 0.25 s every sign-in has)`);
-      expect(xiaomi.sent).toEqual([]);
-    },
-  );
+    ['getUserInfo', 'getConfig'],
+    ['getUserInfo', 'getSession'],
+    ['getAuthorizationUri', 'getConfig'],
+    ['getAuthorizationUri', 'setSession'],
+  ])('bounds %s’s call of Logto’s own %s, and names the bound', async (method, name) => {
+    const xiaomi = new MemoryXiaomi();
+    const connector = await createXiaomiConnector({ send: xiaomi.send, timeoutMs: 250 })({
+      getConfig: name === 'getConfig' ? never : async () => baseConfig,
+    });
+    const data = await expectConnectorError(
+      method === 'getUserInfo'
+        ? connector.getUserInfo(callback, name === 'getSession' ? never : signInSession)
+        : connector.getAuthorizationUri(
+            authorizationRequest,
+            name === 'setSession' ? never : async () => undefined,
+          ),
+      'general',
+    );
+    expect(data.hint).toContain(`${name} in time (the 0.25 s every sign-in has)`);
+    expect(xiaomi.sent).toEqual([]);
+  });
 
   it('passes on a ConnectorError Logto’s own callback threw, as it is', async () => {
     const thrown = new ConnectorError(ConnectorErrorCodes.General, { errorDescription: 'host' });

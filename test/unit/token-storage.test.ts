@@ -88,4 +88,13 @@ describe('token storage', () => {
     expect(data.errorDescription).toContain('sign in with Xiaomi again');
     expect(data.step).toBe('refresh');
   });
+
+  it('keeps a refresh token Xiaomi echoes in its error field out of the error', async () => {
+    const xiaomi = new MemoryXiaomi().answer('POST /oauth2/token', {
+      body: `&&&START&&&{"error":"bad refresh_token ${refreshTokenValue}"}`,
+    });
+    const data = await expectConnectorError(refresh(xiaomi), 'general');
+    expect(data).toMatchObject({ step: 'refresh' });
+    expect(data).not.toHaveProperty('xiaomiCode');
+  });
 });
