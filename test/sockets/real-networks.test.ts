@@ -2,7 +2,8 @@
  * What real networks do to connections and time, through the built connector against the fake
  * Xiaomi over loopback sockets: connections kept alive, forgotten while idle by a load balancer or
  * closed after every answer; calls that stall or stop half-way. Logto's own callbacks that never
- * settle: test/unit/retries.test.ts. The proxy is in proxy.test.ts, the retry rule step by step in e2e.test.ts.
+ * settle: test/unit/retries.test.ts. The proxy is in proxy.test.ts, the retry rule step by step
+ * in e2e.test.ts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
