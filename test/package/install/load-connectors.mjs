@@ -13,7 +13,7 @@
 // factory ids, checked here too; form items that disagree with the config guard were refused by an
 // earlier core only, and are held here to that stricter bar (see form-items.mjs).
 import dns from 'node:dns';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { createRequire, register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -79,7 +79,6 @@ const { loadConnectorFactories, buildRawConnector, notImplemented } =
 
 const describeError = (error) => ({
   isHostConnectorError: error instanceof ConnectorError,
-  name: error?.constructor?.name,
   code: error?.code,
   data: error?.data,
   message: error?.message,
@@ -93,24 +92,15 @@ const settle = async (run) => {
   }
 };
 
-/** Sizes of the files a connector's lib/ holds, keyed by path relative to the package. */
-const libFiles = async (packagePath) => {
-  const names = await readdir(path.join(packagePath, 'lib'), { recursive: true });
-  const files = {};
-  for (const name of names) {
-    const file = path.join(packagePath, 'lib', name);
-    const info = await stat(file);
-    if (info.isFile() && file.endsWith('.js')) {
-      files[path.relative(packagePath, file)] = info.size;
-    }
-  }
-  return files;
-};
-
 const relativeLoads = (files, packagePath) =>
   files
     .filter((file) => file.startsWith(path.join(packagePath, 'lib') + path.sep))
     .map((file) => path.relative(packagePath, file));
+
+const sizeOf = async (files, packagePath) => {
+  const sizes = await Promise.all(files.map((file) => stat(path.join(packagePath, file))));
+  return sizes.reduce((sum, { size }) => sum + size, 0);
+};
 
 /** What sign-in does with a connector: steps 1 to 3 of logto-host.md, each made to fail once. */
 const exercise = async (factory, config) => {
@@ -153,20 +143,19 @@ const exercise = async (factory, config) => {
       return broken.getAuthorizationUri(authorizationPayload, async () => undefined);
     }),
   };
-  return { authorization, session, failures, afterAuthorization };
+  return { authorization, failures, afterAuthorization };
 };
 
+/** Which of `names` a module in `directory` can import. */
 const resolvableFrom = (directory, names) =>
-  Object.fromEntries(
-    names.map((name) => {
-      try {
-        createRequire(path.join(directory, 'package.json')).resolve(name);
-        return [name, true];
-      } catch {
-        return [name, false];
-      }
-    }),
-  );
+  names.filter((name) => {
+    try {
+      createRequire(path.join(directory, 'package.json')).resolve(name);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 
 // Logto prints "[load-connector] skip <name> due to error: ..." and goes on: collect those lines.
 const printed = [];
@@ -177,7 +166,6 @@ for (const name of consoleMethods) {
 }
 
 const packages = await getConnectorPackagesFromDirectory(connectorsDirectory);
-const beforeLoad = await loadedFiles();
 const factories = await loadConnectorFactories(packages, false);
 const afterLoad = await loadedFiles();
 
@@ -189,30 +177,20 @@ const cliErrorIsHostError = await settle(async () => notImplemented()).then(
   ({ rejected }) => rejected?.isHostConnectorError ?? false,
 );
 
-const report = {
-  node: process.version,
-  hostKitVersion,
-  cliErrorIsHostError,
-  packages: packages.map(({ name, path: packagePath }) => ({
-    name,
-    directory: path.relative(connectorsDirectory, packagePath),
-  })),
-  printed,
-  factories: [],
-};
+const report = { hostKitVersion, cliErrorIsHostError, printed, factories: [] };
 
 for (const factory of factories) {
   const { metadata } = factory;
   const packagePath = factory.path;
   const guard = connectorMetadataGuard.safeParse(metadata);
   const { rawConnector } = await buildRawConnector(factory);
+  const loadedAtStart = relativeLoads(afterLoad, packagePath);
   const entry = {
     directory: path.relative(connectorsDirectory, packagePath),
     id: metadata.id,
     target: metadata.target,
     platform: metadata.platform,
     type: factory.type,
-    name: metadata.name,
     logo: metadata.logo,
     logoDark: metadata.logoDark,
     readme: metadata.readme,
@@ -226,9 +204,8 @@ for (const factory of factories) {
       '@silverhand/essentials',
       'snakecase-keys',
     ]),
-    libFiles: await libFiles(packagePath),
-    loadedBeforeStart: relativeLoads(beforeLoad, packagePath),
-    loadedAtStart: relativeLoads(afterLoad, packagePath),
+    loadedAtStart,
+    bytesAtStart: await sizeOf(loadedAtStart, packagePath),
   };
   const config = configs[metadata.id];
   if (config) {
