@@ -20,6 +20,7 @@ const readmes = ['README.md', 'README.zh-CN.md', 'README.ja.md'];
 
 const packageJson = JSON.parse(readFileSync('package.json', 'utf8')) as {
   repository: { url: string };
+  dependencies: Record<string, string>;
 };
 /** The project's repository, as package.json names it; docs link to files there by this prefix. */
 const repository = packageJson.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
@@ -145,14 +146,10 @@ describe('docs/errors.md', () => {
 describe('docs/security.md', () => {
   it('names every field rawData can hold', () => {
     const profile = Object.fromEntries(
-      [
-        'miliaoIcon',
-        'miliaoIcon_orig',
-        'miliaoIcon_320',
-        'miliaoIcon_120',
-        'miliaoIcon_90',
-        'miliaoIcon_75',
-      ].map((key) => [key, 'https://cdn.example.com/a.jpg']),
+      ['', '_orig', '_320', '_120', '_90', '_75'].map((size) => [
+        `miliaoIcon${size}`,
+        'https://cdn.example.com/a.jpg',
+      ]),
     );
     const { rawData } = toSocialUserInfo(
       {
@@ -248,8 +245,7 @@ describe.each(readmes)('%s', (file) => {
   });
 
   it('links to the console guide in its language', () => {
-    const guide =
-      file === 'README.md' ? 'docs/console-guide.md' : file.replace('README', 'docs/console-guide');
+    const guide = file.replace('README', 'docs/console-guide');
     expect(markdownLinks(text).map(({ target }) => target)).toContain(guide);
   });
 });
@@ -271,12 +267,7 @@ describe('docs/install.md', () => {
   });
 
   it('gives the connector-kit range package.json asks for', () => {
-    const range = (
-      JSON.parse(readFileSync('package.json', 'utf8')) as {
-        dependencies: Record<string, string>;
-      }
-    ).dependencies['@logto/connector-kit']!;
-    expect(text).toContain(`\`${range}\``);
+    expect(text).toContain(`\`${packageJson.dependencies['@logto/connector-kit']}\``);
   });
 });
 
@@ -284,9 +275,7 @@ describe('links into the project’s repository', () => {
   const markdownFiles = execFileSync(
     'git',
     ['ls-files', '--cached', '--others', '--exclude-standard', '*.md'],
-    {
-      encoding: 'utf8',
-    },
+    { encoding: 'utf8' },
   )
     .split('\n')
     .filter((file) => file && existsSync(file));
