@@ -202,6 +202,12 @@ describe.each(guides)('%s', (file) => {
     }
   });
 
+  // The console shows the first "# " as "README: <title>" (splitMarkdownByTitle in
+  // packages/console/src/pages/Connectors/utils.ts); install.test.ts: Logto loads this file.
+  it('starts with the heading the console shows as "README: <title>"', () => {
+    expect(text.split('\n')[0]).toMatch(/^# \S/);
+  });
+
   it('gives both callback URLs Logto uses: sign-in and account center', () => {
     expect(text).toContain('${your_logto_origin}/callback/${connector_id}');
     expect(text).toContain('${your_logto_origin}/account/callback/social/${connector_id}');

@@ -239,15 +239,6 @@ describe('npm pack', () => {
   });
 });
 
-describe('the console guide (metadata.readme)', () => {
-  // What it links to and which commands it names: docs.test.ts, on the same file. That each
-  // release's loader reads it from the installed package: "installed into …" below.
-  it('starts with the heading the console shows as "README: <title>"', async () => {
-    // packages/console/src/pages/Connectors/utils.ts (splitMarkdownByTitle) takes the first "# ".
-    expect((await packedText('docs/console-guide.md')).split('\n')[0]).toMatch(/^# \S/);
-  });
-});
-
 const ours = (report: LoadReport): LoadedFactory => {
   const factory = report.factories.find(({ id }) => id === ourId);
   expect(factory, `${ourId} loaded; Logto printed: ${report.printed.join('\n')}`).toBeDefined();
