@@ -82,38 +82,35 @@ const installAndLoad = async (target: Target) => {
     ky: path.join(repoRoot, 'node_modules/ky'),
     '@silverhand/essentials': path.join(repoRoot, 'node_modules/@silverhand/essentials'),
   };
-  const cli = (args: string[]) => logto(binary, release.cli, args);
+  const load = (root: string, configs: Record<string, typeof config>) =>
+    loadConnectors(binary, release.cli, root, configs);
 
   // Logto's Docker image: built-in connectors live in packages/connectors (each with its own
   // node_modules, linked to the same host copies) and `logto connector link` links them into
   // packages/core/connectors as @logto-connector-<name>.
   const instance = await createInstance(path.join(root, 'logto'), coreModules);
+  const cli = (...args: string[]) => logto(binary, release.cli, [...args, '--path', instance.root]);
   const officialSource = path.join(instance.root, 'packages/connectors/connector-xiaomi');
   await cp(officialConnector, officialSource, { recursive: true });
   await linkModules(officialSource, coreModules);
-  const link = await cli(['connector', 'link', '--path', instance.root]);
+  const link = await cli('connector', 'link');
 
   // README, "Install": `npx @logto/cli connector add <tarball> --path <instance>`.
-  const add = await cli(['connector', 'add', packed.tarball, '--path', instance.root]);
-  const list = await cli(['connector', 'list', '--path', instance.root]);
-  const beside = await loadConnectors(binary, release.cli, instance.root, {
-    [ourId]: config,
-    [officialId]: config,
-  });
+  const add = await cli('connector', 'add', packed.tarball);
+  const list = await cli('connector', 'list');
+  const beside = await load(instance.root, { [ourId]: config, [officialId]: config });
 
   // docs/install.md, "Replace Logto's built-in Xiaomi connector".
-  const remove = await cli(['connector', 'remove', officialPackage.name, '--path', instance.root]);
-  const listAfterRemove = await cli(['connector', 'list', '--path', instance.root]);
-  const replaced = await loadConnectors(binary, release.cli, instance.root, { [ourId]: config });
+  const remove = await cli('connector', 'remove', officialPackage.name);
+  const listAfterRemove = await cli('connector', 'list');
+  const replaced = await load(instance.root, { [ourId]: config });
 
   // docs/install.md, "Copy into packages/core/connectors" (the Docker route): the tarball's
   // package/ directory, unpacked once for the run, as packages/core/connectors/connector-xiaomi.
   const bareInstance = await createInstance(path.join(root, 'bare'), hostKit);
-  await mkdir(bareInstance.connectors, { recursive: true });
-  await cp(path.join(unpacked, 'package'), path.join(bareInstance.connectors, 'connector-xiaomi'), {
-    recursive: true,
-  });
-  const bare = await loadConnectors(binary, release.cli, bareInstance.root, { [ourId]: config });
+  const bareCopy = path.join(bareInstance.connectors, 'connector-xiaomi');
+  await cp(path.join(unpacked, 'package'), bareCopy, { recursive: true });
+  const bare = await load(bareInstance.root, { [ourId]: config });
 
   return {
     add,

@@ -27,17 +27,12 @@ const connectorsDirectory = path.join(coreDirectory, 'connectors');
 
 // No request leaves this machine: every host name fails to resolve, as on a Logto whose network
 // is down. Sign-in calls then fail at the HTTP client, after it has been imported.
-const unresolvable = (hostname, options, callback) => {
-  const done = typeof options === 'function' ? options : callback;
-  const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
-    code: 'ENOTFOUND',
-    hostname,
-  });
-  process.nextTick(done, error);
-};
-dns.lookup = unresolvable;
+const notFound = (hostname) =>
+  Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
+dns.lookup = (hostname, options, callback) =>
+  process.nextTick(typeof options === 'function' ? options : callback, notFound(hostname));
 dns.promises.lookup = async (hostname) => {
-  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+  throw notFound(hostname);
 };
 
 const loaded = [];
@@ -146,6 +141,9 @@ const exercise = async (factory, config) => {
   return { authorization, failures, afterAuthorization };
 };
 
+// What a connector may import from Logto core, and what Logto's own connectors import beside it.
+const hostModules = ['@logto/connector-kit', 'zod'];
+const otherModules = ['got', 'ky', '@silverhand/essentials', 'snakecase-keys'];
 /** Which of `names` a module in `directory` can import. */
 const resolvableFrom = (directory, names) =>
   names.filter((name) => {
@@ -173,9 +171,8 @@ for (const name of consoleMethods) {
   console[name] = originals[name];
 }
 
-const cliErrorIsHostError = await settle(async () => notImplemented()).then(
-  ({ rejected }) => rejected?.isHostConnectorError ?? false,
-);
+const cliErrorIsHostError =
+  (await settle(async () => notImplemented())).rejected?.isHostConnectorError ?? false;
 
 const report = { hostKitVersion, cliErrorIsHostError, printed, factories: [] };
 
@@ -196,14 +193,7 @@ for (const factory of factories) {
     readme: metadata.readme,
     metadataGuard: guard.success ? 'valid' : guard.error.issues,
     formItemProblems: formItemProblems(zod, rawConnector.configGuard, metadata.formItems),
-    resolvable: resolvableFrom(packagePath, [
-      '@logto/connector-kit',
-      'zod',
-      'got',
-      'ky',
-      '@silverhand/essentials',
-      'snakecase-keys',
-    ]),
+    resolvable: resolvableFrom(packagePath, hostModules.concat(otherModules)),
     loadedAtStart,
     bytesAtStart: await sizeOf(loadedAtStart, packagePath),
   };
