@@ -69,10 +69,9 @@ export const packFromSource = async (workDirectory: string): Promise<PackResult>
     ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
     { cwd: repoRoot },
   );
-  for (const file of listed.stdout.split('\0').filter(Boolean)) {
-    if (!existsSync(path.join(repoRoot, file))) {
-      continue;
-    }
+  // Listed but deleted in the working tree: not packed.
+  const present = (file: string) => file !== '' && existsSync(path.join(repoRoot, file));
+  for (const file of listed.stdout.split('\0').filter(present)) {
     await mkdir(path.dirname(path.join(source, file)), { recursive: true });
     await copyFile(path.join(repoRoot, file), path.join(source, file));
   }
