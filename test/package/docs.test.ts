@@ -234,12 +234,8 @@ describe.each(readmes)('%s', (file) => {
 
   it('starts the reader with `npm ci` and `npm run demo`', () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(text)?.[1] ?? '';
-    expect(
-      firstBlock
-        .split('\n')
-        .slice(0, 2)
-        .map((line) => line.split(/\s+#/)[0]!.trim()),
-    ).toEqual(['npm ci', 'npm run demo']);
+    const [first, second] = firstBlock.split('\n').map((line) => line.split(/\s+#/)[0]!.trim());
+    expect([first, second]).toEqual(['npm ci', 'npm run demo']);
   });
 
   it.each(supportedReleases.map(({ logto }) => logto))('names Logto %s as supported', (logto) => {
@@ -263,13 +259,10 @@ describe('docs/install.md', () => {
   );
 
   it('states every supported Logto release, with its connector-kit, as tested', () => {
+    const tested = supportedReleases.map(({ logto, connectorKit }) => [logto, connectorKit, true]);
     expect(
       versionRows.map(([logto, kit, loads]) => [logto, kit, loads!.startsWith('yes: tested')]),
-    ).toEqual(
-      [...supportedReleases]
-        .reverse()
-        .map(({ logto, connectorKit }) => [logto, connectorKit, true]),
-    );
+    ).toEqual(tested.reverse());
   });
 
   it('gives the connector-kit range package.json asks for', () => {

@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export type RunResult = { code: number; stdout: string; stderr: string };
+type RunResult = { code: number; stdout: string; stderr: string };
 
 /** Runs a command to its end; never rejects, so a test can assert on the exit code and output. */
-export const run = async (
+const run = async (
   command: string,
   args: string[],
   options: { cwd: string; node?: string },
@@ -122,7 +122,7 @@ export const linkModules = async (directory: string, modules: Record<string, str
 export const logto = async (node: string, cli: string, args: string[]) =>
   run(node, [path.join(cli, 'bin', 'logto.js'), ...args], { cwd: repoRoot, node });
 
-export type ConnectorCall = {
+type ConnectorCall = {
   resolved?: unknown;
   rejected?: {
     isHostConnectorError: boolean;
@@ -132,7 +132,7 @@ export type ConnectorCall = {
   };
 };
 
-export type LoadedFactory = {
+type LoadedFactory = {
   directory: string;
   id: string;
   target: string;

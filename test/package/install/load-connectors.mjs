@@ -157,9 +157,8 @@ const resolvableFrom = (directory, names) =>
 
 // Logto prints "[load-connector] skip <name> due to error: ..." and goes on: collect those lines.
 const printed = [];
-const consoleMethods = ['log', 'info', 'warn', 'error'];
-const originals = Object.fromEntries(consoleMethods.map((name) => [name, console[name]]));
-for (const name of consoleMethods) {
+const originals = { ...console };
+for (const name of ['log', 'info', 'warn', 'error']) {
   console[name] = (...args) => printed.push(args.map(String).join(' '));
 }
 
@@ -167,9 +166,7 @@ const packages = await getConnectorPackagesFromDirectory(connectorsDirectory);
 const factories = await loadConnectorFactories(packages, false);
 const afterLoad = await loadedFiles();
 
-for (const name of consoleMethods) {
-  console[name] = originals[name];
-}
+Object.assign(console, originals);
 
 const cliErrorIsHostError =
   (await settle(async () => notImplemented())).rejected?.isHostConnectorError ?? false;
