@@ -47,7 +47,7 @@ const tableRows = (file: string): string[][] =>
 
 const xiaomiCodes = Object.keys(xiaomiErrorTable).map(Number);
 
-describe('docs/errors.md tables', () => {
+describe('docs/errors.md', () => {
   const rows = tableRows('docs/errors.md');
   const codeRows = rows.filter(([first]) => /^9\d{4}$/.test(first!));
 
@@ -123,9 +123,7 @@ describe('docs/errors.md tables', () => {
       rows.some(([when, code]) => when!.startsWith('The saved config') && code === error.code),
     ).toBe(true);
   });
-});
 
-describe('docs/errors.md', () => {
   const text = readFileSync('docs/errors.md', 'utf8');
   const source = readFileSync('src/authorization.ts', 'utf8');
   const reasons = [...source.matchAll(/kind: 'bad-callback',\s*reason:\s*'([^']+)'/g)].map(
