@@ -64,9 +64,9 @@ const targets = [
   ...(node22Binary === process.execPath ? [] : [target(newest, process.execPath, process.version)]),
 ];
 
-let work: string;
+const work = await mkdtemp(path.join(os.tmpdir(), 'connector-xiaomi-install-'));
+const unpacked = path.join(work, 'unpacked');
 let packed: PackResult;
-let unpacked: string;
 
 const installAndLoad = async (target: Target) => {
   const { release, binary } = target;
@@ -128,9 +128,7 @@ const installAndLoad = async (target: Target) => {
 const runs = new Map<Target, Awaited<ReturnType<typeof installAndLoad>>>();
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(os.tmpdir(), 'connector-xiaomi-install-'));
   packed = await packFromSource(work);
-  unpacked = path.join(work, 'unpacked');
   await mkdir(unpacked);
   await mustRun('tar', ['-xzf', packed.tarball, '-C', unpacked], { cwd: work });
   // All at once: each run is mostly waiting on child processes.
@@ -138,11 +136,7 @@ beforeAll(async () => {
   targets.forEach((target, index) => runs.set(target, results[index]!));
 }, 300_000);
 
-afterAll(async () => {
-  if (work) {
-    await rm(work, { recursive: true, force: true });
-  }
-});
+afterAll(() => rm(work, { recursive: true, force: true }));
 
 /** A packed file, as the admin's Logto reads it. */
 const packedText = (file: string) => readFile(path.join(unpacked, 'package', file), 'utf8');
