@@ -72,18 +72,14 @@ const { getConnectorPackagesFromDirectory } = await cliModule('utils.js');
 const { loadConnectorFactories, buildRawConnector, notImplemented } =
   await cliModule('connector/index.js');
 
-const describeError = (error) => ({
-  isHostConnectorError: error instanceof ConnectorError,
-  code: error?.code,
-  data: error?.data,
-  message: error?.message,
-});
-
 const settle = async (run) => {
   try {
     return { resolved: await run() };
   } catch (error) {
-    return { rejected: describeError(error) };
+    const { code, data, message } = error ?? {};
+    return {
+      rejected: { isHostConnectorError: error instanceof ConnectorError, code, data, message },
+    };
   }
 };
 
