@@ -20,6 +20,7 @@ const readmes = ['README.md', 'README.zh-CN.md', 'README.ja.md'];
 
 const packageJson = JSON.parse(readFileSync('package.json', 'utf8')) as {
   repository: { url: string };
+  dependencies: Record<string, string>;
 };
 /** The project's repository, as package.json names it; docs link to files there by this prefix. */
 const repository = packageJson.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
@@ -46,7 +47,7 @@ const tableRows = (file: string): string[][] =>
 
 const xiaomiCodes = Object.keys(xiaomiErrorTable).map(Number);
 
-describe('docs/errors.md tables', () => {
+describe('docs/errors.md', () => {
   const rows = tableRows('docs/errors.md');
   const codeRows = rows.filter(([first]) => /^9\d{4}$/.test(first!));
 
@@ -122,9 +123,7 @@ describe('docs/errors.md tables', () => {
       rows.some(([when, code]) => when!.startsWith('The saved config') && code === error.code),
     ).toBe(true);
   });
-});
 
-describe('docs/errors.md', () => {
   const text = readFileSync('docs/errors.md', 'utf8');
   const source = readFileSync('src/authorization.ts', 'utf8');
   const reasons = [...source.matchAll(/kind: 'bad-callback',\s*reason:\s*'([^']+)'/g)].map(
@@ -145,14 +144,10 @@ describe('docs/errors.md', () => {
 describe('docs/security.md', () => {
   it('names every field rawData can hold', () => {
     const profile = Object.fromEntries(
-      [
-        'miliaoIcon',
-        'miliaoIcon_orig',
-        'miliaoIcon_320',
-        'miliaoIcon_120',
-        'miliaoIcon_90',
-        'miliaoIcon_75',
-      ].map((key) => [key, 'https://cdn.example.com/a.jpg']),
+      ['', '_orig', '_320', '_120', '_90', '_75'].map((size) => [
+        `miliaoIcon${size}`,
+        'https://cdn.example.com/a.jpg',
+      ]),
     );
     const { rawData } = toSocialUserInfo(
       {
@@ -205,6 +200,12 @@ describe.each(guides)('%s', (file) => {
     }
   });
 
+  // The console shows the first "# " as "README: <title>" (splitMarkdownByTitle in
+  // packages/console/src/pages/Connectors/utils.ts); install.test.ts: Logto loads this file.
+  it('starts with the heading the console shows as "README: <title>"', () => {
+    expect(text.split('\n')[0]).toMatch(/^# \S/);
+  });
+
   it('gives both callback URLs Logto uses: sign-in and account center', () => {
     expect(text).toContain('${your_logto_origin}/callback/${connector_id}');
     expect(text).toContain('${your_logto_origin}/account/callback/social/${connector_id}');
@@ -231,12 +232,8 @@ describe.each(readmes)('%s', (file) => {
 
   it('starts the reader with `npm ci` and `npm run demo`', () => {
     const firstBlock = /```sh\n([\s\S]*?)```/.exec(text)?.[1] ?? '';
-    expect(
-      firstBlock
-        .split('\n')
-        .slice(0, 2)
-        .map((line) => line.split(/\s+#/)[0]!.trim()),
-    ).toEqual(['npm ci', 'npm run demo']);
+    const [first, second] = firstBlock.split('\n').map((line) => line.split(/\s+#/)[0]!.trim());
+    expect([first, second]).toEqual(['npm ci', 'npm run demo']);
   });
 
   it.each(supportedReleases.map(({ logto }) => logto))('names Logto %s as supported', (logto) => {
@@ -248,8 +245,7 @@ describe.each(readmes)('%s', (file) => {
   });
 
   it('links to the console guide in its language', () => {
-    const guide =
-      file === 'README.md' ? 'docs/console-guide.md' : file.replace('README', 'docs/console-guide');
+    const guide = file.replace('README', 'docs/console-guide');
     expect(markdownLinks(text).map(({ target }) => target)).toContain(guide);
   });
 });
@@ -261,22 +257,14 @@ describe('docs/install.md', () => {
   );
 
   it('states every supported Logto release, with its connector-kit, as tested', () => {
+    const tested = supportedReleases.map(({ logto, connectorKit }) => [logto, connectorKit, true]);
     expect(
       versionRows.map(([logto, kit, loads]) => [logto, kit, loads!.startsWith('yes: tested')]),
-    ).toEqual(
-      [...supportedReleases]
-        .reverse()
-        .map(({ logto, connectorKit }) => [logto, connectorKit, true]),
-    );
+    ).toEqual(tested.reverse());
   });
 
   it('gives the connector-kit range package.json asks for', () => {
-    const range = (
-      JSON.parse(readFileSync('package.json', 'utf8')) as {
-        dependencies: Record<string, string>;
-      }
-    ).dependencies['@logto/connector-kit']!;
-    expect(text).toContain(`\`${range}\``);
+    expect(text).toContain(`\`${packageJson.dependencies['@logto/connector-kit']}\``);
   });
 });
 
@@ -284,9 +272,7 @@ describe('links into the project’s repository', () => {
   const markdownFiles = execFileSync(
     'git',
     ['ls-files', '--cached', '--others', '--exclude-standard', '*.md'],
-    {
-      encoding: 'utf8',
-    },
+    { encoding: 'utf8' },
   )
     .split('\n')
     .filter((file) => file && existsSync(file));

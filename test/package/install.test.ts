@@ -28,81 +28,47 @@ import {
   linkModules,
   loadConnectors,
   logto,
+  mustRun,
   packFromSource,
   repoRoot,
-  run,
   type LoadReport,
-  type LoadedFactory,
   type PackResult,
-  type RunResult,
 } from './install/harness.ts';
 import { headingAnchors, isAbsolute, markdownLinks } from './markdown.ts';
 
-const packageJson = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as {
-  name: string;
-  version: string;
-  dependencies: Record<string, string>;
-};
+type PackageJson = { name: string; version: string; dependencies: Record<string, string> };
+const readPackageJson = async (directory: string) =>
+  JSON.parse(await readFile(path.join(directory, 'package.json'), 'utf8')) as PackageJson;
+
+const packageJson = await readPackageJson(repoRoot);
 const officialConnector = path.join(repoRoot, 'node_modules/@logto/connector-xiaomi');
-const officialPackage = JSON.parse(
-  await readFile(path.join(officialConnector, 'package.json'), 'utf8'),
-) as { name: string; version: string; dependencies: Record<string, string> };
+const officialPackage = await readPackageJson(officialConnector);
 const ourId = 'xiaomi-universal-plus';
 const officialId = 'xiaomi-universal';
 const config = { clientId: '2882303761520000001', clientSecret: 'app-secret', scope: '1 3' };
 
-type Target = { release: LogtoRelease; binary: string; nodeVersion: string };
-
-type TargetRun = {
-  add: RunResult;
-  link: RunResult;
-  list: RunResult;
-  remove: RunResult;
-  listAfterRemove: RunResult;
-  /** Beside Logto's built-in connector, linked into packages/core/connectors as Docker images do. */
-  beside: LoadReport;
-  /** After `logto connector remove @logto/connector-xiaomi`. */
-  replaced: LoadReport;
-  /** Copied into packages/core/connectors by hand, host offering only connector-kit and zod. */
-  bare: LoadReport;
-  installed: string;
-  officialLink: string;
-  officialSource: string;
-};
-
-const nodeVersion = (binary: string) =>
-  execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
-
 const releases = await Promise.all(releasesToTest().map(logtoRelease));
 const newest = releases.at(-1)!;
 const node22Binary = await node22();
+const node22Version = execFileSync(node22Binary, ['--version'], { encoding: 'utf8' }).trim();
+const target = (release: LogtoRelease, binary: string, nodeVersion: string) => ({
+  release,
+  binary,
+  nodeVersion,
+  name: `Logto ${release.logto}, ${nodeVersion}`,
+});
+type Target = ReturnType<typeof target>;
 /** Every release on Node 22, as Logto runs; the newest also on the Node running this suite. */
-const targets: Target[] = [
-  ...releases.map((release) => ({
-    release,
-    binary: node22Binary,
-    nodeVersion: nodeVersion(node22Binary),
-  })),
-  ...(node22Binary === process.execPath
-    ? []
-    : [{ release: newest, binary: process.execPath, nodeVersion: process.version }]),
+const targets = [
+  ...releases.map((release) => target(release, node22Binary, node22Version)),
+  ...(node22Binary === process.execPath ? [] : [target(newest, process.execPath, process.version)]),
 ];
-const label = ({ release, nodeVersion: version }: Target) => `Logto ${release.logto}, ${version}`;
 
-/** Whether a release's own loader accepts a connector-kit range (Logto checks it with semver). */
-const acceptsKitRange = (release: LogtoRelease, range: string) =>
-  (
-    createRequire(path.join(release.cli, 'package.json'))('semver') as {
-      satisfies: (version: string, range: string) => boolean;
-    }
-  ).satisfies(release.connectorKit, range);
-
-let work: string;
+const work = await mkdtemp(path.join(os.tmpdir(), 'connector-xiaomi-install-'));
+const unpacked = path.join(work, 'unpacked');
 let packed: PackResult;
-let unpacked: string;
-const runs = new Map<Target, TargetRun>();
 
-const installAndLoad = async (target: Target): Promise<TargetRun> => {
+const installAndLoad = async (target: Target) => {
   const { release, binary } = target;
   const root = await mkdtemp(path.join(work, 'logto-'));
   const hostKit = {
@@ -115,38 +81,35 @@ const installAndLoad = async (target: Target): Promise<TargetRun> => {
     ky: path.join(repoRoot, 'node_modules/ky'),
     '@silverhand/essentials': path.join(repoRoot, 'node_modules/@silverhand/essentials'),
   };
-  const cli = (args: string[]) => logto(binary, release.cli, args);
+  const load = (root: string, configs: Record<string, typeof config>) =>
+    loadConnectors(binary, release.cli, root, configs);
 
   // Logto's Docker image: built-in connectors live in packages/connectors (each with its own
   // node_modules, linked to the same host copies) and `logto connector link` links them into
   // packages/core/connectors as @logto-connector-<name>.
   const instance = await createInstance(path.join(root, 'logto'), coreModules);
+  const cli = (...args: string[]) => logto(binary, release.cli, [...args, '--path', instance.root]);
   const officialSource = path.join(instance.root, 'packages/connectors/connector-xiaomi');
   await cp(officialConnector, officialSource, { recursive: true });
   await linkModules(officialSource, coreModules);
-  const link = await cli(['connector', 'link', '--path', instance.root]);
+  const link = await cli('connector', 'link');
 
   // README, "Install": `npx @logto/cli connector add <tarball> --path <instance>`.
-  const add = await cli(['connector', 'add', packed.tarball, '--path', instance.root]);
-  const list = await cli(['connector', 'list', '--path', instance.root]);
-  const beside = await loadConnectors(binary, release.cli, instance.root, {
-    [ourId]: config,
-    [officialId]: config,
-  });
+  const add = await cli('connector', 'add', packed.tarball);
+  const list = await cli('connector', 'list');
+  const beside = await load(instance.root, { [ourId]: config, [officialId]: config });
 
   // docs/install.md, "Replace Logto's built-in Xiaomi connector".
-  const remove = await cli(['connector', 'remove', officialPackage.name, '--path', instance.root]);
-  const listAfterRemove = await cli(['connector', 'list', '--path', instance.root]);
-  const replaced = await loadConnectors(binary, release.cli, instance.root, { [ourId]: config });
+  const remove = await cli('connector', 'remove', officialPackage.name);
+  const listAfterRemove = await cli('connector', 'list');
+  const replaced = await load(instance.root, { [ourId]: config });
 
   // docs/install.md, "Copy into packages/core/connectors" (the Docker route): the tarball's
   // package/ directory, unpacked once for the run, as packages/core/connectors/connector-xiaomi.
   const bareInstance = await createInstance(path.join(root, 'bare'), hostKit);
-  await mkdir(bareInstance.connectors, { recursive: true });
-  await cp(path.join(unpacked, 'package'), path.join(bareInstance.connectors, 'connector-xiaomi'), {
-    recursive: true,
-  });
-  const bare = await loadConnectors(binary, release.cli, bareInstance.root, { [ourId]: config });
+  const bareCopy = path.join(bareInstance.connectors, 'connector-xiaomi');
+  await cp(path.join(unpacked, 'package'), bareCopy, { recursive: true });
+  const bare = await load(bareInstance.root, { [ourId]: config });
 
   return {
     add,
@@ -162,26 +125,18 @@ const installAndLoad = async (target: Target): Promise<TargetRun> => {
     officialSource,
   };
 };
+const runs = new Map<Target, Awaited<ReturnType<typeof installAndLoad>>>();
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(os.tmpdir(), 'connector-xiaomi-install-'));
   packed = await packFromSource(work);
-  unpacked = path.join(work, 'unpacked');
   await mkdir(unpacked);
-  const untar = await run('tar', ['-xzf', packed.tarball, '-C', unpacked], { cwd: work });
-  if (untar.code !== 0) {
-    throw new Error(`tar failed: ${untar.stderr}`);
-  }
+  await mustRun('tar', ['-xzf', packed.tarball, '-C', unpacked], { cwd: work });
   // All at once: each run is mostly waiting on child processes.
   const results = await Promise.all(targets.map(installAndLoad));
   targets.forEach((target, index) => runs.set(target, results[index]!));
 }, 300_000);
 
-afterAll(async () => {
-  if (work) {
-    await rm(work, { recursive: true, force: true });
-  }
-});
+afterAll(() => rm(work, { recursive: true, force: true }));
 
 /** A packed file, as the admin's Logto reads it. */
 const packedText = (file: string) => readFile(path.join(unpacked, 'package', file), 'utf8');
@@ -193,32 +148,23 @@ describe('npm pack', () => {
   });
 
   it('packs lib/ (the connector and the self-check), the READMEs, the changelog, both logos, docs/ and package.json, and nothing for development only', () => {
-    const allowed = [
-      /^lib\/index\.js$/,
-      /^lib\/check\.js$/,
-      /^README(\.[\w-]+)?\.md$/,
-      /^CHANGELOG\.md$/,
-      /^logo\.svg$/,
-      /^logo-dark\.svg$/,
-      /^docs\/(?!benchmarks)[\w./-]+\.md$/,
-      /^package\.json$/,
-      /^LICENSE$/,
-    ];
-    expect(packed.files.filter((file) => !allowed.some((pattern) => pattern.test(file)))).toEqual(
-      [],
-    );
-    for (const required of [
+    const required = [
       'lib/index.js',
       'lib/check.js',
       'README.md',
+      'CHANGELOG.md',
       'logo.svg',
       'logo-dark.svg',
       'docs/install.md',
       'package.json',
       'LICENSE',
-    ]) {
-      expect(packed.files).toContain(required);
-    }
+    ];
+    // Beside those, only the READMEs in other languages and the other docs but the benchmarks.
+    const alsoAllowed = /^(README\.[\w-]+|docs\/(?!benchmarks)[\w./-]+)\.md$/;
+    expect(
+      packed.files.filter((file) => !required.includes(file) && !alsoAllowed.test(file)),
+    ).toEqual([]);
+    expect(packed.files).toEqual(expect.arrayContaining(required));
   });
 
   it('the README states the packed size', async () => {
@@ -250,15 +196,12 @@ describe('npm pack', () => {
       outdir: path.join(unpacked, 'out'),
       logLevel: 'silent',
     });
-    const builtins = new Set(builtinModules);
-    const imported = new Set(
-      Object.values(metafile.inputs)
-        .flatMap(({ imports }) => imports)
-        .filter(({ external }) => external)
-        .map(({ path: specifier }) => specifier)
-        .filter((specifier) => !specifier.startsWith('node:') && !builtins.has(specifier)),
-    );
-    expect([...imported].sort()).toEqual(['@logto/connector-kit', 'zod']);
+    const imported = Object.values(metafile.inputs)
+      .flatMap(({ imports }) => imports)
+      .filter(({ external }) => external)
+      .map(({ path: specifier }) => specifier)
+      .filter((specifier) => !specifier.startsWith('node:') && !builtinModules.includes(specifier));
+    expect([...new Set(imported)].sort()).toEqual(['@logto/connector-kit', 'zod']);
   });
 
   it('every relative link in every packed markdown file leads to a packed file (and heading)', async () => {
@@ -283,16 +226,7 @@ describe('npm pack', () => {
   });
 });
 
-describe('the console guide (metadata.readme)', () => {
-  // What it links to and which commands it names: docs.test.ts, on the same file. That each
-  // release's loader reads it from the installed package: "installed into …" below.
-  it('starts with the heading the console shows as "README: <title>"', async () => {
-    // packages/console/src/pages/Connectors/utils.ts (splitMarkdownByTitle) takes the first "# ".
-    expect((await packedText('docs/console-guide.md')).split('\n')[0]).toMatch(/^# \S/);
-  });
-});
-
-const ours = (report: LoadReport): LoadedFactory => {
+const ours = (report: LoadReport) => {
   const factory = report.factories.find(({ id }) => id === ourId);
   expect(factory, `${ourId} loaded; Logto printed: ${report.printed.join('\n')}`).toBeDefined();
   return factory!;
@@ -301,195 +235,164 @@ const ours = (report: LoadReport): LoadedFactory => {
 const svgDataUrl = /^data:image\/svg\+xml;base64,[A-Za-z0-9+/]+=*$/;
 
 it('tests every supported Logto release on Node 22, as Logto runs, and the newest on the Node running the tests', () => {
-  const onNode22 = targets.filter(({ nodeVersion: version }) => version.startsWith('v22.'));
+  const onNode22 = targets.filter(({ nodeVersion }) => nodeVersion.startsWith('v22.'));
   expect(onNode22.map(({ release }) => release.logto)).toEqual(releases.map(({ logto }) => logto));
-  expect(targets.some(({ nodeVersion: version }) => version === process.version)).toBe(true);
+  expect(targets.some(({ nodeVersion }) => nodeVersion === process.version)).toBe(true);
 });
 
 describe.each(releases)('Logto $logto’s own CLI', (release) => {
   it(`names connector-kit ${release.connectorKit} as its own, and zod ${hostZod}`, async () => {
-    const cliPackage = JSON.parse(
-      await readFile(path.join(release.cli, 'package.json'), 'utf8'),
-    ) as {
-      version: string;
-      dependencies: Record<string, string>;
-    };
+    const cliPackage = await readPackageJson(release.cli);
     expect(cliPackage.version).toBe(release.logto);
     expect(cliPackage.dependencies['@logto/connector-kit']).toBe(`^${release.connectorKit}`);
     expect(cliPackage.dependencies.zod).toBe(hostZod);
   });
 });
 
-describe.each(targets.map((target) => ({ target, name: label(target) })))(
-  'installed into $name',
-  ({ target }) => {
-    const current = () => {
-      const entry = runs.get(target);
-      expect(entry, 'the install ran').toBeDefined();
-      return entry!;
-    };
+describe.each(targets)('installed into $name', (target) => {
+  const current = () => runs.get(target)!;
 
-    it('`logto connector add <tarball> --path <instance>` unpacks the package into packages/core/connectors/connector-xiaomi', async () => {
-      const entry = current();
-      expect(entry.add.code).toBe(0);
-      // The CLI exits 0 even when a package fails; only its output tells.
-      expect(entry.add.stdout).toContain(`Added ${packageJson.name} v${packageJson.version}`);
-      expect(entry.add.stdout + entry.add.stderr).not.toMatch(/Failed to add|^error\b/m);
-      const installed = JSON.parse(
-        await readFile(path.join(entry.installed, 'package.json'), 'utf8'),
-      ) as { name: string };
-      expect(installed.name).toBe(packageJson.name);
-    });
+  it('`logto connector add <tarball> --path <instance>` unpacks the package into packages/core/connectors/connector-xiaomi', async () => {
+    const entry = current();
+    expect(entry.add.code).toBe(0);
+    // The CLI exits 0 even when a package fails; only its output tells.
+    expect(entry.add.stdout).toContain(`Added ${packageJson.name} v${packageJson.version}`);
+    expect(entry.add.stdout + entry.add.stderr).not.toMatch(/Failed to add|^error\b/m);
+    const installed = JSON.parse(
+      await readFile(path.join(entry.installed, 'package.json'), 'utf8'),
+    ) as { name: string };
+    expect(installed.name).toBe(packageJson.name);
+  });
 
-    it('`logto connector list` shows it under 3RD-PARTY, beside the built-in one under OFFICIAL', () => {
-      const entry = current();
-      expect(entry.link.code, entry.link.stderr).toBe(0);
-      expect(entry.list.code).toBe(0);
-      expect(entry.list.stdout).toMatch(/OFFICIAL\s+@logto\/connector-xiaomi/);
-      expect(entry.list.stdout).toMatch(/3RD-PARTY\s+connector-xiaomi/);
-    });
+  it('`logto connector list` shows it under 3RD-PARTY, beside the built-in one under OFFICIAL', () => {
+    const entry = current();
+    expect(entry.link.code, entry.link.stderr).toBe(0);
+    expect(entry.list.code).toBe(0);
+    expect(entry.list.stdout).toMatch(/OFFICIAL\s+@logto\/connector-xiaomi/);
+    expect(entry.list.stdout).toMatch(/3RD-PARTY\s+connector-xiaomi/);
+  });
 
-    it('the loader accepts its connector-kit range and loads it with the release’s connector-kit', () => {
-      const entry = current();
-      for (const report of [entry.beside, entry.replaced, entry.bare]) {
-        expect(report.hostKitVersion).toBe(target.release.connectorKit);
-        expect(report.printed.filter((line) => line.includes(` ${packageJson.name} `))).toEqual([]);
-        expect(ours(report)).toMatchObject({ platform: 'Universal', type: 'Social' });
-      }
-    });
+  it('the loader accepts its connector-kit range and loads it with the release’s connector-kit', () => {
+    const entry = current();
+    for (const report of [entry.beside, entry.replaced, entry.bare]) {
+      expect(report.hostKitVersion).toBe(target.release.connectorKit);
+      expect(report.printed.filter((line) => line.includes(` ${packageJson.name} `))).toEqual([]);
+      expect(ours(report)).toMatchObject({ platform: 'Universal', type: 'Social' });
+    }
+  });
 
-    it('loads with nothing in packages/core/node_modules but @logto/connector-kit and zod', () => {
-      const factory = ours(current().bare);
-      expect(factory.resolvable).toEqual({
-        '@logto/connector-kit': true,
-        zod: true,
-        got: false,
-        ky: false,
-        '@silverhand/essentials': false,
-        'snakecase-keys': false,
+  it('loads with nothing in packages/core/node_modules but @logto/connector-kit and zod', () => {
+    const factory = ours(current().bare);
+    expect(factory.resolvable).toEqual(['@logto/connector-kit', 'zod']);
+  });
+
+  it('inlines both logos as SVG data URLs and reads docs/console-guide.md as the setup guide', async () => {
+    const entry = current();
+    const guide = await readFile(path.join(entry.installed, 'docs/console-guide.md'), 'utf8');
+    for (const report of [entry.beside, entry.bare]) {
+      const factory = ours(report);
+      expect(factory.logo).toMatch(svgDataUrl);
+      expect(factory.logoDark).toMatch(svgDataUrl);
+      expect(factory.readme).toBe(guide);
+    }
+  });
+
+  it('has metadata that passes the release’s connectorMetadataGuard and a form that matches the config guard', () => {
+    const entry = current();
+    for (const report of [entry.beside, entry.bare]) {
+      expect(ours(report).metadataGuard).toBe('valid');
+      expect(ours(report).formItemProblems).toEqual([]);
+    }
+  });
+
+  it('builds the authorization URL through the loaded factory', () => {
+    const entry = current();
+    for (const report of [entry.beside, entry.bare]) {
+      const { calls } = ours(report);
+      const url = new URL(String(calls?.authorization.resolved));
+      expect(url.origin + url.pathname).toBe('https://account.xiaomi.com/oauth2/authorize');
+      expect(Object.fromEntries(url.searchParams)).toMatchObject({
+        client_id: config.clientId,
+        state: 'state-from-logto',
+        redirect_uri: 'https://auth.example.com/callback/connector-row-id',
       });
-    });
+    }
+  });
 
-    it('inlines both logos as SVG data URLs and reads docs/console-guide.md as the setup guide', async () => {
-      const entry = current();
-      const guide = await readFile(path.join(entry.installed, 'docs/console-guide.md'), 'utf8');
-      for (const report of [entry.beside, entry.bare]) {
-        const factory = ours(report);
-        expect(factory.logo).toMatch(svgDataUrl);
-        expect(factory.logoDark).toMatch(svgDataUrl);
-        expect(factory.readme).toBe(guide);
+  it('rejects failing calls with the host’s own ConnectorError, carrying an errorDescription', () => {
+    const entry = current();
+    for (const report of [entry.beside, entry.bare]) {
+      expect(report.cliErrorIsHostError).toBe(true);
+      const failures = ours(report).calls!.failures;
+      expect(failures).toMatchObject({
+        userDenied: { rejected: { isHostConnectorError: true, code: 'authorization_failed' } },
+        invalidConfig: { rejected: { isHostConnectorError: true, code: 'invalid_config' } },
+        networkDown: { rejected: { isHostConnectorError: true } },
+      });
+      for (const failure of Object.values(failures)) {
+        expect(typeof failure.rejected?.data?.errorDescription).toBe('string');
+        // An HTTP client's own message names the URL; end users must not see it.
+        expect(failure.rejected?.message).not.toContain('https://');
       }
-    });
+    }
+  });
 
-    it('has metadata that passes the release’s connectorMetadataGuard and a form that matches the config guard', () => {
-      const entry = current();
-      for (const report of [entry.beside, entry.bare]) {
-        expect(ours(report).metadataGuard).toBe('valid');
-        expect(ours(report).formItemProblems).toEqual([]);
-      }
-    });
+  it('adds under 64 kB of its own code to Logto’s start, and nothing more at the first sign-in', () => {
+    const factory = ours(current().bare);
+    const atStart = factory.loadedAtStart;
+    expect(atStart).toContain('lib/index.js');
+    expect(factory.bytesAtStart).toBeLessThan(64 * 1024);
+    expect(factory.loadedAtAuthorization).toEqual(atStart);
+    expect(factory.loadedAtSignIn).toEqual(atStart);
+  });
 
-    it('builds the authorization URL through the loaded factory', () => {
-      const entry = current();
-      for (const report of [entry.beside, entry.bare]) {
-        const { calls } = ours(report);
-        const url = new URL(String(calls?.authorization.resolved));
-        expect(url.origin + url.pathname).toBe('https://account.xiaomi.com/oauth2/authorize');
-        expect(url.searchParams.get('client_id')).toBe(config.clientId);
-        expect(url.searchParams.get('state')).toBe('state-from-logto');
-        expect(url.searchParams.get('redirect_uri')).toBe(
-          'https://auth.example.com/callback/connector-row-id',
-        );
-      }
-    });
-
-    it('rejects failing calls with the host’s own ConnectorError, carrying an errorDescription', () => {
-      const entry = current();
-      for (const report of [entry.beside, entry.bare]) {
-        expect(report.cliErrorIsHostError).toBe(true);
-        const failures = ours(report).calls!.failures;
-        expect(failures.userDenied.rejected).toMatchObject({
-          isHostConnectorError: true,
-          code: 'authorization_failed',
-        });
-        expect(failures.invalidConfig.rejected).toMatchObject({
-          isHostConnectorError: true,
-          code: 'invalid_config',
-        });
-        expect(failures.networkDown.rejected).toMatchObject({ isHostConnectorError: true });
-        for (const failure of Object.values(failures)) {
-          expect(typeof failure.rejected?.data?.errorDescription).toBe('string');
-          // An HTTP client's own message names the URL; end users must not see it.
-          expect(failure.rejected?.message).not.toContain('https://');
-        }
-      }
-    });
-
-    it('adds under 64 kB of its own code to Logto’s start, and nothing more at the first sign-in', () => {
-      const factory = ours(current().bare);
-      const bytes = (files: string[]) =>
-        files.reduce((sum, file) => sum + (factory.libFiles[file] ?? 0), 0);
-      const atStart = factory.loadedAtStart;
-      expect(atStart).toContain('lib/index.js');
-      expect(bytes(atStart)).toBeLessThan(64 * 1024);
-      expect(factory.loadedAtAuthorization).toEqual(atStart);
-      expect(factory.loadedAtSignIn).toEqual(atStart);
-    });
-
-    it('`logto connector remove @logto/connector-xiaomi` deletes only the built-in connector’s link, after which Logto loads only this one', async () => {
-      const entry = current();
-      expect(entry.remove.code, entry.remove.stderr).toBe(0);
-      expect(entry.remove.stdout).toContain('Removed 1 connectors');
-      expect(existsSync(entry.officialLink)).toBe(false);
-      // The image's copy in packages/connectors stays; a new `connector link` would bring it back.
-      expect((await lstat(entry.officialSource)).isDirectory()).toBe(true);
-      expect(entry.listAfterRemove.stdout).not.toMatch(/OFFICIAL/);
-      expect(entry.listAfterRemove.stdout).toMatch(/3RD-PARTY\s+connector-xiaomi/);
-      expect(entry.replaced.factories.map(({ id }) => id)).toEqual([ourId]);
-      expect(entry.replaced.printed).toEqual([]);
-    });
-  },
-);
+  it('`logto connector remove @logto/connector-xiaomi` deletes only the built-in connector’s link, after which Logto loads only this one', async () => {
+    const entry = current();
+    expect(entry.remove.code, entry.remove.stderr).toBe(0);
+    expect(entry.remove.stdout).toContain('Removed 1 connectors');
+    expect(existsSync(entry.officialLink)).toBe(false);
+    // The image's copy in packages/connectors stays; a new `connector link` would bring it back.
+    expect((await lstat(entry.officialSource)).isDirectory()).toBe(true);
+    expect(entry.listAfterRemove.stdout).not.toMatch(/OFFICIAL/);
+    expect(entry.listAfterRemove.stdout).toMatch(/3RD-PARTY\s+connector-xiaomi/);
+    expect(entry.replaced.factories.map(({ id }) => id)).toEqual([ourId]);
+    expect(entry.replaced.printed).toEqual([]);
+  });
+});
 
 // Where Logto's built-in connector (@logto/connector-xiaomi) loads too: the release's
-// connector-kit satisfies its range (the built-in copy an older image ships is older as well).
-const withBuiltIn = targets.filter(({ release }) =>
-  acceptsKitRange(release, officialPackage.dependencies['@logto/connector-kit']!),
-);
+// connector-kit satisfies its range, by the semver the release's loader checks it with (the
+// built-in copy an older image ships is older as well).
+const withBuiltIn = targets.filter(({ release }) => {
+  const { satisfies } = createRequire(path.join(release.cli, 'package.json'))('semver') as {
+    satisfies: (version: string, range: string) => boolean;
+  };
+  return satisfies(release.connectorKit, officialPackage.dependencies['@logto/connector-kit']!);
+});
 
-describe.each(withBuiltIn.map((target) => ({ target, name: label(target) })))(
-  'beside Logto’s built-in Xiaomi connector, in $name',
-  ({ target }) => {
-    const beside = () => runs.get(target)!.beside;
+describe.each(withBuiltIn)('beside Logto’s built-in Xiaomi connector, in $name', (target) => {
+  const beside = () => runs.get(target)!.beside;
 
-    it('Logto loads both, with distinct factory ids and the same target, so users carry over', () => {
-      expect(beside().printed.filter((line) => line.includes('skip'))).toEqual([]);
-      expect(
-        beside()
-          .factories.map(({ id }) => id)
-          .sort(),
-      ).toEqual([officialId, ourId]);
-      expect(beside().factories.map(({ target: key }) => key)).toEqual(['xiaomi', 'xiaomi']);
-    });
+  it('Logto loads both, with distinct factory ids and the same target, so users carry over', () => {
+    expect(beside().printed.filter((line) => line.includes('skip'))).toEqual([]);
+    expect(beside().factories.map(({ id, target: key }) => [id, key])).toEqual([
+      [officialId, 'xiaomi'],
+      [ourId, 'xiaomi'],
+    ]);
+  });
 
-    it('Logto lists the built-in one first, so the console’s single Xiaomi card shows its name and description, and its first “Universal” radio button is the built-in connector', () => {
-      // Both are Universal and share the target `xiaomi`: the console groups them into one card
-      // made from the first factory (packages/console/src/pages/Connectors/utils.ts,
-      // getConnectorGroups) with one radio button per factory, in this order, each labelled by
-      // platform (packages/console/src/components/CreateConnectorForm/PlatformSelector). The
-      // order is the sorted directory listing: "@logto-connector-xiaomi" before "connector-xiaomi".
-      expect(beside().packages.map(({ directory }) => directory)).toEqual([
-        '@logto-connector-xiaomi',
-        'connector-xiaomi',
-      ]);
-      expect(beside().factories.map(({ id }) => id)).toEqual([officialId, ourId]);
-      expect(beside().factories.map(({ platform }) => platform)).toEqual([
-        'Universal',
-        'Universal',
-      ]);
-    });
-  },
-);
+  it('Logto lists the built-in one first, so the console’s single Xiaomi card shows its name and description, and its first “Universal” radio button is the built-in connector', () => {
+    // Both are Universal and share the target `xiaomi`: the console groups them into one card
+    // made from the first factory (packages/console/src/pages/Connectors/utils.ts,
+    // getConnectorGroups) with one radio button per factory, in this order, each labelled by
+    // platform (packages/console/src/components/CreateConnectorForm/PlatformSelector). The
+    // order is the sorted directory listing: "@logto-connector-xiaomi" before "connector-xiaomi".
+    expect(beside().factories).toMatchObject([
+      { directory: '@logto-connector-xiaomi', id: officialId, platform: 'Universal' },
+      { directory: 'connector-xiaomi', id: ourId, platform: 'Universal' },
+    ]);
+  });
+});
 
 const newestSupported = supportedReleases.at(-1)!.logto;
 it.runIf(newest.logto === newestSupported)(

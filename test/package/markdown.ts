@@ -1,8 +1,6 @@
 // Links and headings of the markdown files this package ships, read the way GitHub and Logto's
 // console (react-markdown with remark-gfm) read them: code blocks and code spans hold no links.
 
-export type MarkdownLink = { target: string; line: number };
-
 /** The lines of a markdown file with fenced code blocks blanked out, so line numbers stay right. */
 const unfencedLines = (markdown: string): string[] => {
   let fence: string | undefined;
@@ -23,7 +21,7 @@ const unfencedLines = (markdown: string): string[] => {
 };
 
 /** Inline links and images `[text](target)`, autolinks `<scheme:...>`, reference definitions. */
-export const markdownLinks = (markdown: string): MarkdownLink[] =>
+export const markdownLinks = (markdown: string) =>
   unfencedLines(markdown).flatMap((text, index) => {
     const line = text.replace(/`+[^`]*`+/g, '');
     const found = [

@@ -8,13 +8,13 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-export type RunResult = { code: number; stdout: string; stderr: string };
+type RunResult = { code: number; stdout: string; stderr: string };
 
 /** Runs a command to its end; never rejects, so a test can assert on the exit code and output. */
-export const run = async (
+const run = async (
   command: string,
   args: string[],
-  options: { cwd: string; node?: string; env?: Record<string, string> },
+  options: { cwd: string; node?: string },
 ): Promise<RunResult> => {
   // The chosen Node first on PATH, so `npx`, `npm` and the `npm pack` that the Logto CLI spawns run
   // on it too. NODE_PATH would let modules resolve from outside the instance, NODE_OPTIONS could
@@ -24,7 +24,6 @@ export const run = async (
   delete inherited.NODE_OPTIONS;
   const env = {
     ...inherited,
-    ...options.env,
     PATH: [options.node && path.dirname(options.node), process.env.PATH]
       .filter(Boolean)
       .join(path.delimiter),
@@ -45,7 +44,7 @@ export const run = async (
   });
 };
 
-const mustRun = async (...parameters: Parameters<typeof run>) => {
+export const mustRun = async (...parameters: Parameters<typeof run>) => {
   const result = await run(...parameters);
   if (result.code !== 0) {
     throw new Error(
@@ -55,13 +54,8 @@ const mustRun = async (...parameters: Parameters<typeof run>) => {
   return result;
 };
 
-export type PackResult = {
-  tarball: string;
-  filename: string;
-  size: number;
-  unpackedSize: number;
-  files: string[];
-};
+type NpmPackJson = { filename: string; size: number; files: { path: string }[] };
+export type PackResult = Omit<NpmPackJson, 'files'> & { tarball: string; files: string[] };
 
 /**
  * `npm pack` as the README tells an admin to run it, in a copy of this working tree (its files as
@@ -75,10 +69,9 @@ export const packFromSource = async (workDirectory: string): Promise<PackResult>
     ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
     { cwd: repoRoot },
   );
-  for (const file of listed.stdout.split('\0').filter(Boolean)) {
-    if (!existsSync(path.join(repoRoot, file))) {
-      continue;
-    }
+  // Listed but deleted in the working tree: not packed.
+  const present = (file: string) => file !== '' && existsSync(path.join(repoRoot, file));
+  for (const file of listed.stdout.split('\0').filter(present)) {
     await mkdir(path.dirname(path.join(source, file)), { recursive: true });
     await copyFile(path.join(repoRoot, file), path.join(source, file));
   }
@@ -88,22 +81,12 @@ export const packFromSource = async (workDirectory: string): Promise<PackResult>
     cwd: source,
   });
   // npm prints the prepack script's output before the JSON.
-  const [packed] = JSON.parse(stdout.slice(stdout.indexOf('[\n'))) as {
-    filename: string;
-    size: number;
-    unpackedSize: number;
-    files: { path: string }[];
-  }[];
+  const [packed] = JSON.parse(stdout.slice(stdout.indexOf('[\n'))) as NpmPackJson[];
   if (!packed) {
     throw new Error(`npm pack printed no result:\n${stdout}`);
   }
-  return {
-    tarball: path.join(workDirectory, packed.filename),
-    filename: packed.filename,
-    size: packed.size,
-    unpackedSize: packed.unpackedSize,
-    files: packed.files.map(({ path: file }) => file).sort(),
-  };
+  const files = packed.files.map(({ path: file }) => file).sort();
+  return { ...packed, tarball: path.join(workDirectory, packed.filename), files };
 };
 
 /**
@@ -120,7 +103,7 @@ export const createInstance = async (root: string, modules: Record<string, strin
     JSON.stringify({ name: '@logto/core', private: true, type: 'module' }, undefined, 2),
   );
   await linkModules(core, modules);
-  return { root, core, connectors: path.join(core, 'connectors') };
+  return { root, connectors: path.join(core, 'connectors') };
 };
 
 /** Gives `directory` a node_modules whose entries link to the given package directories. */
@@ -139,47 +122,41 @@ export const linkModules = async (directory: string, modules: Record<string, str
 export const logto = async (node: string, cli: string, args: string[]) =>
   run(node, [path.join(cli, 'bin', 'logto.js'), ...args], { cwd: repoRoot, node });
 
-export type ConnectorCall = {
+type ConnectorCall = {
   resolved?: unknown;
   rejected?: {
     isHostConnectorError: boolean;
-    name?: string;
     code?: string;
     data?: Record<string, unknown>;
     message?: string;
   };
 };
 
-export type LoadedFactory = {
+type LoadedFactory = {
   directory: string;
   id: string;
   target: string;
   platform: string | null;
   type: string;
-  name: Record<string, string>;
   logo: string;
   logoDark: string | null;
   readme: string;
   metadataGuard: 'valid' | unknown[];
   formItemProblems: string[];
-  resolvable: Record<string, boolean>;
-  libFiles: Record<string, number>;
-  loadedBeforeStart: string[];
+  resolvable: string[];
   loadedAtStart: string[];
+  bytesAtStart: number;
   loadedAtAuthorization?: string[];
   loadedAtSignIn?: string[];
   calls?: {
     authorization: ConnectorCall;
-    session: Record<string, unknown>;
     failures: Record<'userDenied' | 'networkDown' | 'invalidConfig', ConnectorCall>;
   };
 };
 
 export type LoadReport = {
-  node: string;
   hostKitVersion: string;
   cliErrorIsHostError: boolean;
-  packages: { name: string; directory: string }[];
   printed: string[];
   factories: LoadedFactory[];
 };

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
-import { node22 } from '../../scripts/node22.mjs';
+import { node22 } from '../../../scripts/node22.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const runs = Number(process.argv[2] ?? 21);
@@ -60,15 +60,14 @@ const scenarios = [
 ];
 
 const node = await node22();
+const exec = promisify(execFile);
 const measureOnce = async ({ setup = '', code }) => {
   const script = `${setup}
     const start = performance.now();
     ${code}
     const ms = performance.now() - start;
     console.log(JSON.stringify({ ms }));`;
-  const { stdout } = await promisify(execFile)(node, ['--input-type=module', '-e', script], {
-    cwd: root,
-  });
+  const { stdout } = await exec(node, ['--input-type=module', '-e', script], { cwd: root });
   return JSON.parse(stdout.trim().split('\n').at(-1)).ms;
 };
 
@@ -86,7 +85,7 @@ const median = (values) => {
 };
 const format = (ms) => `${ms.toFixed(1)} ms`;
 
-const { stdout: version } = await promisify(execFile)(node, ['--version']);
+const { stdout: version } = await exec(node, ['--version']);
 console.log(
   `Node ${version.trim()}, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${runs} fresh processes per row (median; min–max)\n`,
 );

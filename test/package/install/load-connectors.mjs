@@ -13,7 +13,7 @@
 // factory ids, checked here too; form items that disagree with the config guard were refused by an
 // earlier core only, and are held here to that stricter bar (see form-items.mjs).
 import dns from 'node:dns';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { createRequire, register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -27,17 +27,12 @@ const connectorsDirectory = path.join(coreDirectory, 'connectors');
 
 // No request leaves this machine: every host name fails to resolve, as on a Logto whose network
 // is down. Sign-in calls then fail at the HTTP client, after it has been imported.
-const unresolvable = (hostname, options, callback) => {
-  const done = typeof options === 'function' ? options : callback;
-  const error = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
-    code: 'ENOTFOUND',
-    hostname,
-  });
-  process.nextTick(done, error);
-};
-dns.lookup = unresolvable;
+const notFound = (hostname) =>
+  Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
+dns.lookup = (hostname, options, callback) =>
+  process.nextTick(typeof options === 'function' ? options : callback, notFound(hostname));
 dns.promises.lookup = async (hostname) => {
-  throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+  throw notFound(hostname);
 };
 
 const loaded = [];
@@ -77,40 +72,26 @@ const { getConnectorPackagesFromDirectory } = await cliModule('utils.js');
 const { loadConnectorFactories, buildRawConnector, notImplemented } =
   await cliModule('connector/index.js');
 
-const describeError = (error) => ({
-  isHostConnectorError: error instanceof ConnectorError,
-  name: error?.constructor?.name,
-  code: error?.code,
-  data: error?.data,
-  message: error?.message,
-});
-
 const settle = async (run) => {
   try {
     return { resolved: await run() };
   } catch (error) {
-    return { rejected: describeError(error) };
+    const { code, data, message } = error ?? {};
+    return {
+      rejected: { isHostConnectorError: error instanceof ConnectorError, code, data, message },
+    };
   }
-};
-
-/** Sizes of the files a connector's lib/ holds, keyed by path relative to the package. */
-const libFiles = async (packagePath) => {
-  const names = await readdir(path.join(packagePath, 'lib'), { recursive: true });
-  const files = {};
-  for (const name of names) {
-    const file = path.join(packagePath, 'lib', name);
-    const info = await stat(file);
-    if (info.isFile() && file.endsWith('.js')) {
-      files[path.relative(packagePath, file)] = info.size;
-    }
-  }
-  return files;
 };
 
 const relativeLoads = (files, packagePath) =>
   files
     .filter((file) => file.startsWith(path.join(packagePath, 'lib') + path.sep))
     .map((file) => path.relative(packagePath, file));
+
+const sizeOf = async (files, packagePath) => {
+  const sizes = await Promise.all(files.map((file) => stat(path.join(packagePath, file))));
+  return sizes.reduce((sum, { size }) => sum + size, 0);
+};
 
 /** What sign-in does with a connector: steps 1 to 3 of logto-host.md, each made to fail once. */
 const exercise = async (factory, config) => {
@@ -153,82 +134,61 @@ const exercise = async (factory, config) => {
       return broken.getAuthorizationUri(authorizationPayload, async () => undefined);
     }),
   };
-  return { authorization, session, failures, afterAuthorization };
+  return { authorization, failures, afterAuthorization };
 };
 
+// What a connector may import from Logto core, and what Logto's own connectors import beside it.
+const hostModules = ['@logto/connector-kit', 'zod'];
+const otherModules = ['got', 'ky', '@silverhand/essentials', 'snakecase-keys'];
+/** Which of `names` a module in `directory` can import. */
 const resolvableFrom = (directory, names) =>
-  Object.fromEntries(
-    names.map((name) => {
-      try {
-        createRequire(path.join(directory, 'package.json')).resolve(name);
-        return [name, true];
-      } catch {
-        return [name, false];
-      }
-    }),
-  );
+  names.filter((name) => {
+    try {
+      createRequire(path.join(directory, 'package.json')).resolve(name);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 
 // Logto prints "[load-connector] skip <name> due to error: ..." and goes on: collect those lines.
 const printed = [];
-const consoleMethods = ['log', 'info', 'warn', 'error'];
-const originals = Object.fromEntries(consoleMethods.map((name) => [name, console[name]]));
-for (const name of consoleMethods) {
+const originals = { ...console };
+for (const name of ['log', 'info', 'warn', 'error']) {
   console[name] = (...args) => printed.push(args.map(String).join(' '));
 }
 
 const packages = await getConnectorPackagesFromDirectory(connectorsDirectory);
-const beforeLoad = await loadedFiles();
 const factories = await loadConnectorFactories(packages, false);
 const afterLoad = await loadedFiles();
 
-for (const name of consoleMethods) {
-  console[name] = originals[name];
-}
+Object.assign(console, originals);
 
-const cliErrorIsHostError = await settle(async () => notImplemented()).then(
-  ({ rejected }) => rejected?.isHostConnectorError ?? false,
-);
+const cliErrorIsHostError =
+  (await settle(async () => notImplemented())).rejected?.isHostConnectorError ?? false;
 
-const report = {
-  node: process.version,
-  hostKitVersion,
-  cliErrorIsHostError,
-  packages: packages.map(({ name, path: packagePath }) => ({
-    name,
-    directory: path.relative(connectorsDirectory, packagePath),
-  })),
-  printed,
-  factories: [],
-};
+const report = { hostKitVersion, cliErrorIsHostError, printed, factories: [] };
 
 for (const factory of factories) {
   const { metadata } = factory;
   const packagePath = factory.path;
   const guard = connectorMetadataGuard.safeParse(metadata);
   const { rawConnector } = await buildRawConnector(factory);
+  const loadedAtStart = relativeLoads(afterLoad, packagePath);
   const entry = {
     directory: path.relative(connectorsDirectory, packagePath),
     id: metadata.id,
     target: metadata.target,
     platform: metadata.platform,
     type: factory.type,
-    name: metadata.name,
     logo: metadata.logo,
     logoDark: metadata.logoDark,
     readme: metadata.readme,
     metadataGuard: guard.success ? 'valid' : guard.error.issues,
     formItemProblems: formItemProblems(zod, rawConnector.configGuard, metadata.formItems),
-    resolvable: resolvableFrom(packagePath, [
-      '@logto/connector-kit',
-      'zod',
-      'got',
-      'ky',
-      '@silverhand/essentials',
-      'snakecase-keys',
-    ]),
-    libFiles: await libFiles(packagePath),
-    loadedBeforeStart: relativeLoads(beforeLoad, packagePath),
-    loadedAtStart: relativeLoads(afterLoad, packagePath),
+    resolvable: resolvableFrom(packagePath, hostModules.concat(otherModules)),
+    loadedAtStart,
+    bytesAtStart: await sizeOf(loadedAtStart, packagePath),
   };
   const config = configs[metadata.id];
   if (config) {
