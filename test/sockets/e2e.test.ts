@@ -158,11 +158,8 @@ describe('each optional scope, granted or not', () => {
 });
 
 describe('MAC-signed Open API calls', () => {
-  beforeEach(() => {
-    fake.setApp({ requireMac: true });
-  });
-
   it('signs the user in through an app that requires MAC when macSignature is on', async () => {
+    fake.setApp({ requireMac: true });
     config.macSignature = true;
     config.scope = '1 3 4 6';
     const userInfo = await signIn(logto);
@@ -171,6 +168,7 @@ describe('MAC-signed Open API calls', () => {
   });
 
   it('fails with invalid_config and the MAC hint, not "the user cancelled", when such an app gets unsigned calls (96012)', async () => {
+    fake.setApp({ requireMac: true });
     const error = await failureOf(signIn(logto));
     expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
     expect(error.data).toMatchObject({

@@ -107,10 +107,5 @@ export const knownProfileFields: ReadonlySet<string> = new Set([
 ]);
 
 /** A value nested `depth` objects deep, as a hostile profile may send. */
-export const nested = (depth: number): unknown => {
-  let value: unknown = 'bottom';
-  for (let level = 0; level < depth; level++) {
-    value = { value };
-  }
-  return value;
-};
+export const nested = (depth: number): unknown =>
+  Array.from({ length: depth }).reduce<unknown>((value) => ({ value }), 'bottom');
