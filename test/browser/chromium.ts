@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 
-import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { describe } from 'vitest';
 
 /** Debian's Chromium: this machine reaches no browser download. */
@@ -23,12 +23,12 @@ export const describeInChromium = (name: string, body: () => void): void => {
 
 /**
  * Headless, as root, on a machine with no network: without the background-networking flags,
- * Chromium keeps trying to reach Google's hosts. Playwright gives each launch a fresh profile.
+ * Chromium keeps trying to reach Google's hosts. Playwright gives each launch a fresh profile, and
+ * a temporary downloads folder it deletes when the browser closes.
  */
-export const launchChromium = async (options: LaunchOptions = {}): Promise<Browser> =>
+export const launchChromium = async (): Promise<Browser> =>
   chromium.launch({
     executablePath: chromiumPath,
-    ...options,
     args: [
       ...['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
       ...['--disable-background-networking', '--disable-component-update', '--disable-sync'],

@@ -5,8 +5,6 @@
 // UPDATE_DEMO_SCREENSHOTS=1, so that a test run does not change committed files with every new
 // port and token.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Browser, Page } from 'playwright-core';
@@ -19,7 +17,6 @@ import { startDemo } from '../../demo/server.ts';
 let demo: Demo;
 let browser: Browser;
 let page: Page;
-let downloadsDir: string;
 const requestedHosts = new Set<string>();
 /** Every answer the browser got with an error status, e.g. a missing /favicon.ico. */
 const failedResponses: string[] = [];
@@ -35,15 +32,12 @@ const screenshot = async (name: string) => {
 describeInChromium('the offline demo in a browser', () => {
   beforeAll(async () => {
     demo = await startDemo({ port: 0 });
-    downloadsDir = await mkdtemp(join(tmpdir(), 'demo-browser-'));
-    // Playwright gives every launch a fresh, temporary profile (user-data-dir).
-    browser = await launchChromium({ downloadsPath: downloadsDir });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
     await demo?.close();
-    await rm(downloadsDir, { recursive: true, force: true });
   });
 
   beforeEach(async () => {
