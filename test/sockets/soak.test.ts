@@ -65,9 +65,7 @@ const signIn = async (index: number): Promise<Outcome> => {
     const userInfo = await logto.finish(attempt, query);
     return { index, code, ms: performance.now() - begin, userId: userInfo.id };
   } catch (error: unknown) {
-    if (!(error instanceof ConnectorError)) {
-      throw error;
-    }
+    if (!(error instanceof ConnectorError)) throw error;
     return { index, code, ms: performance.now() - begin, error };
   }
 };
@@ -151,17 +149,11 @@ const tally = (counts: Record<string, number>, key: string) => {
 
 /** Checks every sign-in against the answers Xiaomi gave it, and sums up the run. */
 const checkOutcomes = (outcomes: readonly Outcome[], log: readonly RequestLogEntry[]) => {
-  const connectorCalls = log.filter(
-    (entry) => entry.target === 'token' || entry.target === 'openApi',
-  );
+  const connectorCalls = log.filter(({ target }) => target === 'token' || target === 'openApi');
   const faultsByKind: Record<string, number> = {};
   const failuresByCode: Record<string, number> = {};
   let slowTimeouts = 0;
-  for (const entry of connectorCalls) {
-    if (entry.fault) {
-      tally(faultsByKind, entry.fault);
-    }
-  }
+  for (const { fault } of connectorCalls) if (fault) tally(faultsByKind, fault);
   for (const outcome of outcomes) {
     const { calls, allowed, sensitive } = traceSignIn(outcome, log);
     const context = `sign-in ${outcome.index}: ${calls
