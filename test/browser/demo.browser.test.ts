@@ -5,24 +5,18 @@
 // UPDATE_DEMO_SCREENSHOTS=1, so that a test run does not change committed files with every new
 // port and token.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Browser, Page } from 'playwright-core';
-import { browserSuite, launchChromium, skipWithoutChromium } from './chromium.ts';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describeInChromium, launchChromium } from './chromium.ts';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 
 import type { Demo } from '../../demo/server.ts';
 import { startDemo } from '../../demo/server.ts';
 
-// A missing browser must not pass silently in CI (.ci/run installs it); on a laptop it is skipped.
-const skip = skipWithoutChromium;
-
 let demo: Demo;
 let browser: Browser;
 let page: Page;
-let downloadsDir: string;
 const requestedHosts = new Set<string>();
 /** Every answer the browser got with an error status, e.g. a missing /favicon.ico. */
 const failedResponses: string[] = [];
@@ -35,18 +29,15 @@ const screenshot = async (name: string) => {
   }
 };
 
-describe.skipIf(skip)(browserSuite('the offline demo in a browser'), () => {
+describeInChromium('the offline demo in a browser', () => {
   beforeAll(async () => {
     demo = await startDemo({ port: 0 });
-    downloadsDir = await mkdtemp(join(tmpdir(), 'demo-browser-'));
-    // Playwright gives every launch a fresh, temporary profile (user-data-dir).
-    browser = await launchChromium({ downloadsPath: downloadsDir });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
     await demo?.close();
-    await rm(downloadsDir, { recursive: true, force: true });
   });
 
   beforeEach(async () => {
@@ -73,11 +64,7 @@ describe.skipIf(skip)(browserSuite('the offline demo in a browser'), () => {
     await page.getByRole('button', { name: 'Allow' }).click();
     await page.waitForSelector('[data-outcome="signed-in"]');
 
-    const userInfo = JSON.parse((await page.locator('#user-info').textContent()) ?? '{}') as {
-      id?: string;
-      name?: string;
-      email?: string;
-    };
+    const userInfo: unknown = JSON.parse((await page.locator('#user-info').textContent()) ?? '{}');
     expect(userInfo).toMatchObject({
       id: 'uUnion_fake_4f1c2e',
       name: 'Lei Jun (demo)',

@@ -53,18 +53,6 @@ const callsTo = (path: string) => fake.requestLog.filter((entry) => entry.path =
 const tokenRedirectUris = () =>
   callsTo('/oauth2/token').map((entry) => entry.params['redirect_uri']);
 
-it('a sign-in the user allows gives Logto the unionId as id, the nickname and the avatar', async () => {
-  const userInfo = await signIn(logto);
-  expect(userInfo).toMatchObject({
-    id: fake.user.unionId,
-    name: fake.user.nickname,
-    avatar: fake.user.icon,
-    rawData: { unionId: fake.user.unionId, miliaoNick: fake.user.nickname },
-  });
-  expect(userInfo).not.toHaveProperty('email');
-  expect(userInfo).not.toHaveProperty('phone');
-});
-
 describe('each of Logto’s callers, posting what Logto’s code posts', () => {
   /** The keys of the callback data each caller posts (fakes/logto-host/logto-host.ts cites Logto's code). */
   const postedKeys = {
@@ -113,11 +101,7 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
   });
 
   it('the account center through Logto 1.43’s shared callback URL (state ac_…) exchanges the code for the URL Xiaomi issued it to', async () => {
-    const shared = new LogtoHost(connector, {
-      origin: 'https://logto.example.com',
-      connectorId: 'xiaomi-e2e',
-      sharedCallback: true,
-    });
+    const shared = new LogtoHost(connector, { connectorId: 'xiaomi-e2e', sharedCallback: true });
     const { attempt, query } = await consentTo(shared, { caller: 'account center' });
     expect(attempt.state).toMatch(/^ac_/);
     expect(attempt.redirectUri).toBe(redirectUri);
@@ -130,60 +114,52 @@ describe('each of Logto’s callers, posting what Logto’s code posts', () => {
 });
 
 describe('each optional scope, granted or not', () => {
-  const scopes = {
-    3: {
-      path: '/user/openIdV2',
-      read: (info: Awaited<ReturnType<typeof signIn>>) =>
-        (info.rawData as { openId?: string }).openId,
-      expected: () => expect.stringMatching(/^[\w-]{24}$/) as unknown,
-    },
-    4: {
-      path: '/user/phoneAndEmail',
-      read: (info: Awaited<ReturnType<typeof signIn>>) => info.phone,
-      expected: () => fake.user.phone.replace('+', ''),
-    },
-    6: {
-      path: '/user/phoneAndEmail',
-      read: (info: Awaited<ReturnType<typeof signIn>>) => info.email,
-      expected: () => fake.user.email,
-    },
-  };
-
   const ways: [string, { choice?: ConsentChoice; permittedScopes?: number[] }][] = [
     ['the user allows reaches Logto', {}],
     ['the user unticks is absent', { choice: { decision: 'allow', scopes: [1] } }],
     ['Xiaomi never granted the app is absent', { permittedScopes: [1] }],
   ];
+  const paths = { 3: '/user/openIdV2', 4: '/user/phoneAndEmail', 6: '/user/phoneAndEmail' };
 
   it.each(
     ways.flatMap(([what, how]) => ([3, 4, 6] as const).map((scope) => [scope, what, how] as const)),
   )(
-    'scope %i %s, the sign-in succeeds, and one token POST and only the Open API calls granted are made',
+    'scope %i %s; the user signs in with the unionId as id, the nickname and the avatar, after one token POST and only the Open API calls granted',
     async (scope, what, { choice, permittedScopes }) => {
       fake.setApp(permittedScopes ? { permittedScopes } : {});
       config.scope = `1 ${scope}`;
       const userInfo = await signIn(logto, choice ? { choice } : {});
-      expect(userInfo.id).toBe(fake.user.unionId);
-      const { path, read, expected } = scopes[scope];
+      const { unionId, nickname, icon, phone, email } = fake.user;
+      expect(userInfo).toMatchObject({ id: unionId, name: nickname, avatar: icon });
+      expect(userInfo.rawData).toMatchObject({ unionId, miliaoNick: nickname });
       const granted = what.endsWith('Logto');
-      expect(read(userInfo)).toEqual(granted ? expected() : undefined);
+      const values = {
+        3: expect.stringMatching(/^[\w-]{24}$/) as unknown,
+        4: phone.replace('+', ''),
+        6: email,
+      };
+      const { openId } = userInfo.rawData as { openId?: string };
+      // The other optional fields stay absent.
+      expect({ 3: openId, 4: userInfo.phone, 6: userInfo.email }).toEqual({
+        [scope]: granted ? values[scope] : undefined,
+      });
       const calls = fake.requestLog.filter(
-        (entry) => entry.target === 'token' || entry.target === 'openApi',
+        ({ target }) => target === 'token' || target === 'openApi',
       );
-      expect(calls.map((entry) => `${entry.method} ${entry.path}`).sort()).toEqual(
-        ['GET /user/profile', 'POST /oauth2/token', ...(granted ? [`GET ${path}`] : [])].sort(),
-      );
+      // Sorted: the optional call's path comes before the others.
+      expect(calls.map(({ method, path }) => `${method} ${path}`).sort()).toEqual([
+        ...(granted ? [`GET ${paths[scope]}`] : []),
+        'GET /user/profile',
+        'POST /oauth2/token',
+      ]);
     },
   );
   // An account without a phone or email (Xiaomi's empty strings): test/unit/user-info.test.ts.
 });
 
 describe('MAC-signed Open API calls', () => {
-  beforeEach(() => {
-    fake.setApp({ requireMac: true });
-  });
-
   it('signs the user in through an app that requires MAC when macSignature is on', async () => {
+    fake.setApp({ requireMac: true });
     config.macSignature = true;
     config.scope = '1 3 4 6';
     const userInfo = await signIn(logto);
@@ -192,14 +168,15 @@ describe('MAC-signed Open API calls', () => {
   });
 
   it('fails with invalid_config and the MAC hint, not "the user cancelled", when such an app gets unsigned calls (96012)', async () => {
+    fake.setApp({ requireMac: true });
     const error = await failureOf(signIn(logto));
     expect(error.code).toBe(ConnectorErrorCodes.InvalidConfig);
     expect(error.data).toMatchObject({
       step: 'profile',
       xiaomiCode: 96012,
       xiaomiError: 'OA_ACCESS_DENIED',
+      hint: expect.stringContaining('Sign Open API calls (MAC)') as unknown,
     });
-    expect((error.data as { hint: string }).hint).toContain('Sign Open API calls (MAC)');
     expect(JSON.stringify(error.data)).not.toContain('cancel');
   });
 });
@@ -290,21 +267,20 @@ describe('when Xiaomi breaks', () => {
     expect(callsTo(path)).toHaveLength(2);
   });
 
-  it('never tries a profile call a third time: a 5xx, then a reset, fails with general', async () => {
-    fake.scriptFaults('/user/profile', ['html5xx', 'reset', 'none']);
-    const error = await failureOf(signIn(logto));
-    expect(error.code).toBe(ConnectorErrorCodes.General);
-    expect(callsTo('/user/profile')).toHaveLength(2);
-  });
-
-  it('never tries a token exchange a third time: reset twice, it fails with general, Xiaomi unreachable', async () => {
-    fake.scriptFaults('/oauth2/token', ['reset', 'reset', 'none']);
-    const error = await failureOf(signIn(logto));
-    expect(error.code).toBe(ConnectorErrorCodes.General);
-    expect((error.data as { hint: string }).hint).toContain('could not be reached');
-    expect(JSON.stringify(error.data)).toContain('ECONNRESET');
-    expect(callsTo('/oauth2/token')).toHaveLength(2);
-  });
+  it.each([
+    ['profile call', '/user/profile', ['html5xx', 'reset']],
+    ['token exchange', '/oauth2/token', ['reset', 'reset']],
+  ] as const)(
+    'never tries a %s a third time: after %j it fails with general, Xiaomi unreachable',
+    async (_, path, kinds) => {
+      fake.scriptFaults(path, [...kinds, 'none']);
+      const error = await failureOf(signIn(logto));
+      expect(error.code).toBe(ConnectorErrorCodes.General);
+      expect((error.data as { hint: string }).hint).toContain('could not be reached');
+      expect(JSON.stringify(error.data)).toContain('ECONNRESET');
+      expect(callsTo(path)).toHaveLength(2);
+    },
+  );
 
   it.each([
     ['a 5xx came', 'html5xx', 'invalid_response', 'HTML'],

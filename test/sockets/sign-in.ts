@@ -11,31 +11,20 @@ import {
   defaultApp,
   startFakeXiaomi,
   type FakeApp,
-  type FakeXiaomi,
   type FakeXiaomiOptions,
 } from '../../fakes/xiaomi/index.ts';
 import { everywhere, LogtoHost, type LogtoCaller } from '../../fakes/logto-host/logto-host.ts';
 import { passConsent, type ConsentChoice } from '../../fakes/user/scripted-user.ts';
 
-/** The connector as it ships (`lib/index.js`), talking to `fake`. */
-export const builtConnectorFor = async (
-  fake: FakeXiaomi,
-  getConfig: () => Promise<unknown>,
-  timeoutMs = 3000,
-) => {
-  const { createXiaomiConnector } = await loadBuiltConnector();
-  return createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs })({ getConfig });
-};
-
 /**
  * A fake Xiaomi whose one app knows Logto's sign-in callback for `connectorId` (`app` adds to it),
- * the built connector on it, and Logto around the connector.
+ * the connector as it ships (`lib/index.js`) on it, and Logto around the connector.
  */
 export const startSignIns = async ({
   connectorId,
   app = {},
   getConfig,
-  timeoutMs,
+  timeoutMs = 3000,
   ...options
 }: FakeXiaomiOptions & {
   connectorId: string;
@@ -49,15 +38,17 @@ export const startSignIns = async ({
     apps: [{ redirectUris: [redirectUri], ...app }],
     ...options,
   });
-  const connector = await builtConnectorFor(fake, getConfig, timeoutMs);
+  const { createXiaomiConnector } = await loadBuiltConnector();
+  const connector = await createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs })({
+    getConfig,
+  });
   return { fake, connector, logto: new LogtoHost(connector, { origin, connectorId }), redirectUri };
 };
 
 export type Consent = {
   caller?: LogtoCaller;
   choice?: ConsentChoice;
-  /** Passed to step 1 (the account center's scope override, a fixed state). */
-  scope?: string;
+  /** Passed to step 1: a fixed state. */
   state?: string;
 };
 
@@ -95,10 +86,7 @@ export const failureOf = async (
   promise: Promise<unknown>,
   secrets: readonly string[] = [],
 ): Promise<ConnectorError> => {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
+  const error = await promise.then(() => undefined).catch((caught: unknown) => caught);
   expect(error).toBeInstanceOf(ConnectorError);
   const connectorError = error as ConnectorError;
   const text = everywhere(connectorError);
@@ -114,24 +102,10 @@ export const failureOf = async (
 
 /** The profile fields `rawData` may hold (docs/security.md), each a bounded string. */
 export const knownProfileFields: ReadonlySet<string> = new Set([
-  'unionId',
-  'miliaoNick',
-  'miliaoIcon',
-  'miliaoIcon_orig',
-  'miliaoIcon_75',
-  'miliaoIcon_90',
-  'miliaoIcon_120',
-  'miliaoIcon_320',
-  'userId',
-  'openId',
-  'phone',
+  ...'unionId miliaoNick miliaoIcon miliaoIcon_orig userId openId phone'.split(' '),
+  ...[75, 90, 120, 320].map((size) => `miliaoIcon_${size}`),
 ]);
 
 /** A value nested `depth` objects deep, as a hostile profile may send. */
-export const nested = (depth: number): unknown => {
-  let value: unknown = 'bottom';
-  for (let level = 0; level < depth; level++) {
-    value = { value };
-  }
-  return value;
-};
+export const nested = (depth: number): unknown =>
+  Array.from({ length: depth }).reduce<unknown>((value) => ({ value }), 'bottom');

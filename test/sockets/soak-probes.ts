@@ -7,15 +7,9 @@ import { runInNewContext } from 'node:vm';
 export const openTcpSockets = (): number =>
   process.getActiveResourcesInfo().filter((resource) => resource === 'TCPSocketWrap').length;
 
-/** A garbage collector without `--expose-gc` on the command line, which vitest does not pass. */
-export const collectGarbage = (() => {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  return () => {
-    gc();
-    gc();
-  };
-})();
+// vitest passes no `--expose-gc`; the flag still works when set at run time.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 /**
  * Live heap, as the lowest of a few collections: V8 frees some memory (old bytecode, buffers)
@@ -24,7 +18,8 @@ export const collectGarbage = (() => {
 export const heapUsedAfterGc = async (): Promise<number> => {
   let lowest = Number.POSITIVE_INFINITY;
   for (let sample = 0; sample < 5; sample++) {
-    collectGarbage();
+    gc();
+    gc();
     lowest = Math.min(lowest, process.memoryUsage().heapUsed);
     await sleep(20);
   }
@@ -67,19 +62,4 @@ export const watchOutgoingHosts = (): { hosts: Set<string>; stop: () => void } =
       Socket.prototype.connect = original;
     },
   };
-};
-
-/** Runs `count` tasks with at most `concurrency` in flight. */
-export const runPool = async (
-  count: number,
-  concurrency: number,
-  task: (index: number) => Promise<void>,
-): Promise<void> => {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      await task(next++);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(count, concurrency) }, worker));
 };

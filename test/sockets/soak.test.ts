@@ -10,18 +10,11 @@ import { ConnectorError, ConnectorErrorCodes } from '@logto/connector-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { meaningOf } from '../../src/xiaomi-answers.ts';
-import { loadBuiltConnector } from './built-connector.ts';
 import type { FakeXiaomi, Faults, RequestLogEntry } from '../../fakes/xiaomi/index.ts';
-import { seededRandom, startFakeXiaomi } from '../../fakes/xiaomi/index.ts';
-import { LogtoHost } from '../../fakes/logto-host/logto-host.ts';
-import { consentTo } from './sign-in.ts';
-import {
-  heapUsedAfterGc,
-  openTcpSockets,
-  runPool,
-  settleTo,
-  watchOutgoingHosts,
-} from './soak-probes.ts';
+import { seededRandom } from '../../fakes/xiaomi/index.ts';
+import type { LogtoHost } from '../../fakes/logto-host/logto-host.ts';
+import { consentTo, startSignIns } from './sign-in.ts';
+import { heapUsedAfterGc, openTcpSockets, settleTo, watchOutgoingHosts } from './soak-probes.ts';
 
 const signIns = 300;
 const concurrency = 32;
@@ -33,44 +26,30 @@ const brokenShare = 0.2;
 const faults: Partial<Faults> = {
   latencyMs: [0, 15],
   afterShare: 0.5,
-  rates: {
-    html5xx: brokenShare / 5,
-    reset: brokenShare / 5,
-    stall: brokenShare / 5,
-    garbage: brokenShare / 5,
-    errorEnvelope: brokenShare / 5,
-  },
+  rates: Object.fromEntries(
+    ['html5xx', 'reset', 'stall', 'garbage', 'errorEnvelope'].map((kind) => [
+      kind,
+      brokenShare / 5,
+    ]),
+  ),
 };
-const redirectUri = 'http://127.0.0.1/callback/xiaomi-soak';
 
-interface Outcome {
-  index: number;
-  code: string;
-  ms: number;
-  error?: ConnectorError;
-  userId?: string;
-}
+type Outcome = { index: number; code: string; ms: number; error?: ConnectorError; userId?: string };
 
 let fake: FakeXiaomi;
 let logto: LogtoHost;
 
 beforeAll(async () => {
-  const built = await loadBuiltConnector();
-  fake = await startFakeXiaomi({
-    apps: [{ redirectUris: [redirectUri] }],
+  let config = {};
+  ({ fake, logto } = await startSignIns({
+    connectorId: 'xiaomi-soak',
+    getConfig: async () => config,
+    timeoutMs,
     random: seededRandom(seed),
     // Idle keep-alive connections close soon, so the socket count can settle after the run.
     keepAliveTimeoutMs: 300,
-  });
-  const config = {
-    clientId: fake.app.clientId,
-    clientSecret: fake.app.clientSecret,
-    scope: '1 3 4 6',
-  };
-  const connector = await built.createXiaomiConnector({ endpoints: fake.endpoints, timeoutMs })({
-    getConfig: async () => config,
-  });
-  logto = new LogtoHost(connector, { origin: 'http://127.0.0.1', connectorId: 'xiaomi-soak' });
+  }));
+  config = { clientId: fake.app.clientId, clientSecret: fake.app.clientSecret, scope: '1 3 4 6' };
 });
 
 afterAll(async () => {
@@ -86,18 +65,21 @@ const signIn = async (index: number): Promise<Outcome> => {
     const userInfo = await logto.finish(attempt, query);
     return { index, code, ms: performance.now() - begin, userId: userInfo.id };
   } catch (error: unknown) {
-    if (!(error instanceof ConnectorError)) {
-      throw error;
-    }
+    if (!(error instanceof ConnectorError)) throw error;
     return { index, code, ms: performance.now() - begin, error };
   }
 };
 
-const runSignIns = async (total: number, firstIndex: number): Promise<Outcome[]> => {
+/** `total` sign-ins, `concurrency` at a time. */
+const runSignIns = async (total: number, firstIndex: number) => {
   const outcomes: Outcome[] = [];
-  await runPool(total, concurrency, async (index) => {
-    outcomes.push(await signIn(firstIndex + index));
-  });
+  let next = 0;
+  const worker = async () => {
+    while (next < total) {
+      outcomes.push(await signIn(firstIndex + next++));
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
   return outcomes;
 };
 
@@ -122,8 +104,6 @@ const allowedCodes = (entry: RequestLogEntry): string[] => {
 /** The faults a second attempt may cure (src/xiaomi.ts): not Xiaomi's own verdicts. */
 const retryable = (entry: RequestLogEntry | undefined): boolean =>
   entry?.fault !== undefined && entry.fault !== 'errorEnvelope';
-
-const spentCode = 96013;
 
 /**
  * The calls a sign-in made, and the one that decided it: the token exchange if it broke,
@@ -150,9 +130,7 @@ const traceSignIn = (outcome: Outcome, log: readonly RequestLogEntry[]) => {
   }
   // A 96013 that the first exchange caused, by spending the code, reports the first failure.
   const tokenDecisive =
-    tokenCalls.length === 2 && lastTokenCall.xiaomiCode === spentCode
-      ? firstTokenCall
-      : lastTokenCall;
+    tokenCalls.length === 2 && lastTokenCall.xiaomiCode === 96013 ? firstTokenCall : lastTokenCall;
   const decisive = accessToken ? profileCalls.at(-1) : tokenDecisive;
   return {
     calls: [...tokenCalls, ...openApiCalls],
@@ -171,17 +149,11 @@ const tally = (counts: Record<string, number>, key: string) => {
 
 /** Checks every sign-in against the answers Xiaomi gave it, and sums up the run. */
 const checkOutcomes = (outcomes: readonly Outcome[], log: readonly RequestLogEntry[]) => {
-  const connectorCalls = log.filter(
-    (entry) => entry.target === 'token' || entry.target === 'openApi',
-  );
+  const connectorCalls = log.filter(({ target }) => target === 'token' || target === 'openApi');
   const faultsByKind: Record<string, number> = {};
   const failuresByCode: Record<string, number> = {};
   let slowTimeouts = 0;
-  for (const entry of connectorCalls) {
-    if (entry.fault) {
-      tally(faultsByKind, entry.fault);
-    }
-  }
+  for (const { fault } of connectorCalls) if (fault) tally(faultsByKind, fault);
   for (const outcome of outcomes) {
     const { calls, allowed, sensitive } = traceSignIn(outcome, log);
     const context = `sign-in ${outcome.index}: ${calls
