@@ -245,7 +245,9 @@ const validate = (config: unknown): ParsedConfig => {
  * call, twice a sign-in and nearly always the same, and zod took 3 to 5% of a sign-in's CPU
  * checking it again; its JSON text costs a tenth of that (docs/benchmarks.md). Keyed by content,
  * not by object, so a config saved in the console counts from the next call; what is handed on is
- * the data zod checked, never the object that only serialises like it.
+ * the data zod checked, never the object that only serialises like it. The JSON text is the whole
+ * of a config Logto hands over: core keeps it in a `jsonb` column
+ * (packages/schemas/tables/connectors.sql), so it holds nothing JSON would drop.
  */
 let lastValid: { text: string; parsed: ParsedConfig } | undefined;
 
