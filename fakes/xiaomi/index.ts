@@ -16,7 +16,7 @@ import { tokenPath } from './token.ts';
 import type { Quirks } from './wire.ts';
 
 export { ManualClock } from './clock.ts';
-export { seededRandom } from './faults.ts';
+export { faultKinds, seededRandom } from './faults.ts';
 export type { Faults } from './faults.ts';
 export { macAuthorization } from './mac.ts';
 export type { RequestLogEntry } from './responder.ts';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { meaningOf } from '../../src/xiaomi-answers.ts';
 import type { FakeXiaomi, Faults, RequestLogEntry } from '../../fakes/xiaomi/index.ts';
-import { seededRandom } from '../../fakes/xiaomi/index.ts';
+import { faultKinds, seededRandom } from '../../fakes/xiaomi/index.ts';
 import type { LogtoHost } from '../../fakes/logto-host/logto-host.ts';
 import { consentTo, startSignIns } from './sign-in.ts';
 import { heapUsedAfterGc, openTcpSockets, settleTo, watchOutgoingHosts } from './soak-probes.ts';
@@ -26,12 +26,7 @@ const brokenShare = 0.2;
 const faults: Partial<Faults> = {
   latencyMs: [0, 15],
   afterShare: 0.5,
-  rates: Object.fromEntries(
-    ['html5xx', 'reset', 'stall', 'garbage', 'errorEnvelope'].map((kind) => [
-      kind,
-      brokenShare / 5,
-    ]),
-  ),
+  rates: Object.fromEntries(faultKinds.map((kind) => [kind, brokenShare / faultKinds.length])),
 };
 
 type Outcome = { index: number; code: string; ms: number; error?: ConnectorError; userId?: string };
